@@ -1,0 +1,59 @@
+# polyshop: `make up` runs the system, `make test` runs every test.
+# Both install what they need first (a Python virtual environment with uv,
+# the npm workspace, the Kafka broker's jars, the test browser).
+
+SHELL := /bin/bash
+PYTHON ?= python3
+UV_VERSION := 0.13.8
+UV := .cache/uv/bin/uv
+VENV := .venv
+PY := $(VENV)/bin/python
+
+# uv: the system's certificate store (corporate proxies add theirs there), and
+# no interpreter downloads: the machine's Python 3.11+ is used.
+export UV_SYSTEM_CERTS := 1
+export UV_PYTHON_DOWNLOADS := never
+export UV_PROJECT_ENVIRONMENT := $(VENV)
+
+.PHONY: up test setup lint format clean
+
+up: setup
+	$(PY) -m polyshop_dev.up
+
+test: setup test-browser
+	$(PY) -m polyshop_dev.testrun
+
+setup: $(VENV)/.synced node_modules/.synced .cache/kafka/.fetched
+
+$(UV):
+	@echo "Installing uv $(UV_VERSION) into .cache/uv"
+	$(PYTHON) -m venv .cache/uv
+	.cache/uv/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml */pyproject.toml libs/python/pyproject.toml
+	$(UV) sync --frozen --all-groups
+	touch $@
+
+node_modules/.synced: package-lock.json package.json libs/node/package.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+.cache/kafka/.fetched: tools/kafka/pom.xml $(VENV)/.synced
+	$(PY) -m polyshop_dev.kafka fetch
+	touch $@
+
+# Headless Chromium renders the dashboards in the browser tests.
+.PHONY: test-browser
+test-browser:
+	@command -v chromium >/dev/null || bash tools/install-debian-packages.sh chromium
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
+
+clean:
+	rm -rf .venv .cache .run node_modules

@@ -1,0 +1,97 @@
+"""Fixtures of the end-to-end tests: real processes, stopped after each test.
+
+Everything is started through polyshop_dev.stack, the same code `make up`
+uses, on spare ports so a running `make up` is left alone.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+from polyshop_dev import kafka
+from polyshop_dev.paths import ROOT
+from polyshop_dev.pieces import free_port, kafka_piece, registry_piece
+from polyshop_dev.stack import Piece, Running, Stack, http_ok
+from support import LEASE_TTL, REGISTRY_TOKEN
+
+AGENTS = {
+    "python": [str(ROOT / ".venv" / "bin" / "python"), "e2e-tests/agents/python_agent.py"],
+    "node": ["node", "e2e-tests/agents/node-agent.mjs"],
+}
+
+
+@pytest.fixture(scope="session")
+def kafka_bootstrap() -> Iterator[str]:
+    """The broker of the test run (make test starts one), or a broker of our own."""
+    given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if given:
+        yield given
+        return
+    folder = Path(tempfile.mkdtemp(prefix="e2e-kafka-"))
+    with Stack(folder / "logs") as stack:
+        port = free_port()
+        stack.start(kafka_piece(folder / "data", port, free_port()))
+        kafka.ensure_topics(f"127.0.0.1:{port}")
+        yield f"127.0.0.1:{port}"
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture
+def stack(tmp_path: Path) -> Iterator[Stack]:
+    with Stack(tmp_path / "logs") as running:
+        yield running
+
+
+@pytest.fixture
+def registry_port() -> int:
+    return free_port()
+
+
+@pytest.fixture
+def start_registry(stack: Stack, registry_port: int) -> Callable[[], Running]:
+    """Start (or start again, after a stop) the registry on one fixed port."""
+
+    def start() -> Running:
+        env = {
+            "REGISTRY_TOKEN": REGISTRY_TOKEN,
+            "REGISTRY_LEASE_TTL_SECONDS": str(LEASE_TTL),
+        }
+        return stack.start(registry_piece(registry_port, env))
+
+    return start
+
+
+@pytest.fixture
+def registry_url(start_registry: Callable[[], Running], registry_port: int) -> str:
+    start_registry()
+    return f"http://127.0.0.1:{registry_port}"
+
+
+@pytest.fixture
+def start_agent(stack: Stack, registry_port: int) -> Callable[[str, str], Running]:
+    """Start a test agent: a real process that registers and discovers
+    through the Python or the Node.js registry client."""
+
+    def start(language: str, service: str) -> Running:
+        port = free_port()
+        piece = Piece(
+            name=f"{language}-{service}",
+            command=AGENTS[language],
+            ready=http_ok(f"http://127.0.0.1:{port}/livez"),
+            env={
+                "PORT": str(port),
+                "REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
+                "REGISTRY_TOKEN": REGISTRY_TOKEN,
+                "AGENT_SERVICE": service,
+            },
+            url=f"http://127.0.0.1:{port}",
+        )
+        return stack.start(piece)
+
+    return start

@@ -1,0 +1,48 @@
+"""`make up`'s program: it starts the pieces, prints where they are, and on
+Ctrl-C stops everything it started."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+import pytest
+import requests
+
+from polyshop_dev.paths import ROOT
+from polyshop_dev.pieces import free_port
+
+
+def test_up_prints_the_dashboard_and_stops_everything_on_ctrl_c(kafka_bootstrap):
+    registry_url = f"http://127.0.0.1:{free_port()}"
+    env = {**os.environ, "REGISTRY_URL": registry_url, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
+    up = subprocess.Popen(
+        [sys.executable, "-m", "polyshop_dev.up"],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        lines = []
+        for line in up.stdout:
+            lines.append(line)
+            if line.startswith("polyshop is up"):
+                break
+        printed = "".join(lines) + "".join(next(up.stdout) for _ in range(3))
+        assert f"registry dashboard   {registry_url}/" in printed, printed
+        assert requests.get(registry_url + "/", timeout=2).status_code == 200
+
+        up.send_signal(signal.SIGINT)
+        rest = up.communicate(timeout=30)[0]
+    finally:
+        if up.poll() is None:
+            up.kill()
+            up.wait()
+    assert up.returncode == 0
+    assert "nothing left running" in rest
+    with pytest.raises(requests.ConnectionError):
+        requests.get(registry_url + "/", timeout=1)

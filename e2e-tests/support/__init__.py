@@ -1,0 +1,54 @@
+"""Shared pieces of the end-to-end tests: polling with a deadline, reading the
+registry and the agents."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import datetime
+from typing import TypeVar
+
+import requests
+
+T = TypeVar("T")
+
+REGISTRY_TOKEN = "e2e-registry-token"
+# A short lease keeps the tests quick; clients heartbeat at a third of it.
+LEASE_TTL = 3.0
+HEARTBEAT_INTERVAL = LEASE_TTL / 3
+
+
+def poll(check: Callable[[], T], timeout: float, interval: float = 0.05, what: str = "") -> T:
+    """Call `check` until it returns something truthy, or fail at the deadline."""
+    deadline = time.monotonic() + timeout
+    while True:
+        result = check()
+        if result:
+            return result
+        if time.monotonic() > deadline:
+            raise AssertionError(f"not within {timeout} s: {what or check}")
+        time.sleep(interval)
+
+
+def registered_ids(registry_url: str, service: str) -> set[str]:
+    try:
+        answer = requests.get(f"{registry_url}/v1/services/{service}", timeout=2)
+    except requests.RequestException:
+        return set()
+    return {i["instance_id"] for i in answer.json()["instances"]}
+
+
+def discovered_ids(agent_url: str, service: str) -> set[str]:
+    answer = requests.get(f"{agent_url}/discover/{service}", timeout=2)
+    answer.raise_for_status()
+    return {i["instance_id"] for i in answer.json()["instances"]}
+
+
+def instance_id(service: str, agent_url: str) -> str:
+    """The id a client picks by default: service-host-port."""
+    host_port = agent_url.removeprefix("http://").replace(":", "-")
+    return f"{service}-{host_port}"
+
+
+def parse_time(value: str) -> float:
+    return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()

@@ -1,0 +1,116 @@
+/**
+ * The registry's HTTP API, one method per call.
+ *
+ * No retry policy lives here: the callers (registration, discovery) decide
+ * what a failure means for them. Two kinds of failure reach them:
+ * - the registry answered with an error status → `RegistryError` (`.status`);
+ * - it did not answer (refused, reset, timed out) → the network error itself.
+ */
+
+/** The registry answered, but not with success. */
+export class RegistryError extends Error {
+  constructor(status, detail, problem = null) {
+    super(`registry answered ${status}: ${detail}`);
+    this.name = 'RegistryError';
+    this.status = status;
+    this.problem = problem;
+  }
+}
+
+export class RegistryApi {
+  /**
+   * @param {object} options
+   * @param {string} options.baseUrl e.g. http://127.0.0.1:8761
+   * @param {string} [options.token] bearer token for writes; reads are open
+   * @param {number} [options.timeoutMs] bound on every call (a long poll gets its wait on top)
+   */
+  constructor({ baseUrl, token, timeoutMs = 5000 }) {
+    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    this.timeoutMs = timeoutMs;
+    this.token = token;
+  }
+
+  /** @returns {Promise<{instance_id: string, lease_ttl_seconds: number}>} */
+  async register(service, body, { signal } = {}) {
+    const response = await this.#call('POST', instancesPath(service), { body, signal });
+    return response.json();
+  }
+
+  async heartbeat(service, instanceId, { signal } = {}) {
+    await this.#call('PUT', `${instancesPath(service, instanceId)}/heartbeat`, { signal });
+  }
+
+  /** @returns {Promise<boolean>} false when the registry did not know the instance */
+  async deregister(service, instanceId, { timeoutMs, signal } = {}) {
+    try {
+      await this.#call('DELETE', instancesPath(service, instanceId), { timeoutMs, signal });
+      return true;
+    } catch (error) {
+      // Already gone (expired, registry restarted): the goal is reached.
+      if (error instanceof RegistryError && error.status === 404) return false;
+      throw error;
+    }
+  }
+
+  /**
+   * Every service with its live instances. With `index`, a long poll: the
+   * registry answers when its change index differs from `index`, or after
+   * `waitSeconds`.
+   *
+   * @returns {Promise<{index: number|null, services: Record<string, object[]>}>}
+   */
+  async listServices({ index, waitSeconds, signal } = {}) {
+    let path = '/v1/services';
+    let timeoutMs = this.timeoutMs;
+    if (index != null && waitSeconds) {
+      path += `?${new URLSearchParams({ index: String(index), wait: String(waitSeconds) })}`;
+      timeoutMs += waitSeconds * 1000;
+    }
+    const response = await this.#call('GET', path, { timeoutMs, signal });
+    const { services } = await response.json();
+    return { index: parseIndex(response.headers.get('x-registry-index')), services };
+  }
+
+  async #call(method, path, { body, timeoutMs = this.timeoutMs, signal } = {}) {
+    const signals = [AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : [])];
+    const response = await fetch(this.baseUrl + path, {
+      method,
+      headers: this.#headers(body !== undefined),
+      body: body === undefined ? undefined : JSON.stringify(body),
+      signal: AbortSignal.any(signals),
+    });
+    if (!response.ok) throw await errorFrom(response);
+    return response;
+  }
+
+  #headers(hasBody) {
+    const headers = { accept: 'application/json' };
+    if (hasBody) headers['content-type'] = 'application/json';
+    if (this.token) headers.authorization = `Bearer ${this.token}`;
+    return headers;
+  }
+}
+
+function instancesPath(service, instanceId) {
+  const base = `/v1/services/${encodeURIComponent(service)}/instances`;
+  return instanceId === undefined ? base : `${base}/${encodeURIComponent(instanceId)}`;
+}
+
+function parseIndex(header) {
+  const index = Number.parseInt(header ?? '', 10);
+  return Number.isNaN(index) ? null : index;
+}
+
+// Errors are application/problem+json (RFC 9457); keep the detail for the
+// log line, and the whole problem for callers that want more.
+async function errorFrom(response) {
+  const text = await response.text();
+  let problem = null;
+  try {
+    problem = JSON.parse(text);
+  } catch {
+    return new RegistryError(response.status, text.slice(0, 200) || response.statusText);
+  }
+  const detail = problem?.detail || problem?.title || response.statusText;
+  return new RegistryError(response.status, detail, problem);
+}

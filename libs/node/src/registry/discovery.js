@@ -1,0 +1,121 @@
+/**
+ * Finding instances from a local cache that a long poll keeps fresh.
+ *
+ * `instances(name)` never calls the network: a caller's request path (the
+ * gateway, a service calling another) must not depend on the registry being
+ * up. One background loop long-polls `GET /v1/services`; while the registry
+ * is unreachable the cache keeps the last known instances.
+ *
+ * Events: 'change' (services) when the registry's view moved on;
+ * 'unavailable' (error) once at the start of an outage.
+ */
+import { EventEmitter } from 'node:events';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { backoffDelay } from '../backoff.js';
+
+// Short retries: a cache that lags the registry sends callers to dead instances.
+const RETRY_BACKOFF = { maximum: 2 };
+
+export function createDiscovery({ api, waitSeconds = 30, logger }) {
+  return new Discovery({ api, waitSeconds, logger });
+}
+
+export class Discovery extends EventEmitter {
+  #api;
+  #waitSeconds;
+  #log;
+  #aborter = new AbortController();
+  #services = {};
+  #index = null;
+  #ready = false;
+  #failures = 0;
+  #loop = null;
+
+  constructor({ api, waitSeconds, logger }) {
+    super();
+    this.#api = api;
+    this.#waitSeconds = waitSeconds;
+    this.#log = logger.child({ component: 'discovery' });
+  }
+
+  /** True once the cache has been filled from the registry at least once. */
+  get isReady() {
+    return this.#ready;
+  }
+
+  /** @returns {object[]} live instances of `name` as last seen; [] if none */
+  instances(name) {
+    return [...(this.#services[name] ?? [])];
+  }
+
+  /** @returns {Record<string, object[]>} the whole cached view */
+  services() {
+    return { ...this.#services };
+  }
+
+  start() {
+    this.#loop ??= this.#run();
+  }
+
+  /** @returns {Promise<boolean>} true once the cache is filled, false after `timeoutMs` */
+  waitReady(timeoutMs) {
+    if (this.#ready) return Promise.resolve(true);
+    return new Promise((resolve) => {
+      const onChange = () => {
+        clearTimeout(timer);
+        resolve(true);
+      };
+      const timer = setTimeout(() => {
+        this.off('change', onChange);
+        resolve(false);
+      }, timeoutMs);
+      this.once('change', onChange);
+    });
+  }
+
+  /** Stop watching: aborts the long poll in flight. */
+  async close() {
+    this.#aborter.abort();
+    await this.#loop;
+  }
+
+  async #run() {
+    while (!this.#aborter.signal.aborted) {
+      try {
+        await this.#poll();
+      } catch (error) {
+        if (this.#aborter.signal.aborted) return;
+        await this.#pause(error);
+      }
+    }
+  }
+
+  async #poll() {
+    const { index, services } = await this.#api.listServices({
+      index: this.#index,
+      waitSeconds: this.#waitSeconds,
+      signal: this.#aborter.signal,
+    });
+    if (this.#failures > 0) this.#log.info('registry reachable again');
+    this.#failures = 0;
+    const moved = !this.#ready || index !== this.#index;
+    this.#index = index;
+    // One assignment: readers see the old view or the new one, never half.
+    this.#services = services;
+    this.#ready = true;
+    if (moved) this.emit('change', services);
+  }
+
+  async #pause(error) {
+    if (this.#failures === 0) {
+      this.#log.warn({ err: error }, 'registry unreachable, serving cached instances');
+      this.emit('unavailable', error);
+    }
+    // Ask without an index next time: after an outage the registry may have
+    // restarted with a new index, and the first answer should come at once.
+    this.#index = null;
+    const delayMs = backoffDelay(this.#failures++, RETRY_BACKOFF) * 1000;
+    // close() aborts the pause too; the loop then sees the signal and ends.
+    await sleep(delayMs, undefined, { signal: this.#aborter.signal }).catch(() => undefined);
+  }
+}

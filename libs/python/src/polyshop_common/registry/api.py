@@ -1,0 +1,71 @@
+"""The registry's HTTP API, one method per call; no retry policy here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import requests
+
+
+class RegistryError(Exception):
+    """The registry answered, but not with success."""
+
+    def __init__(self, status: int, detail: str) -> None:
+        super().__init__(f"registry answered {status}: {detail}")
+        self.status = status
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    index: int
+    services: dict[str, list[dict[str, Any]]]
+
+
+class RegistryApi:
+    def __init__(self, base_url: str, token: str | None = None, timeout: float = 5.0) -> None:
+        self.base_url = base_url.rstrip("/")
+        self.timeout = timeout
+        self._session = requests.Session()
+        # The registry is on a known address; proxies from the environment
+        # would only slow every call down or send it astray.
+        self._session.trust_env = False
+        if token:
+            self._session.headers["Authorization"] = f"Bearer {token}"
+
+    def register(self, service: str, body: dict[str, Any]) -> dict[str, Any]:
+        return self._call("POST", f"/v1/services/{service}/instances", json=body).json()
+
+    def heartbeat(self, service: str, instance_id: str) -> dict[str, Any]:
+        path = f"/v1/services/{service}/instances/{instance_id}/heartbeat"
+        return self._call("PUT", path).json()
+
+    def deregister(self, service: str, instance_id: str, timeout: float | None = None) -> None:
+        self._call("DELETE", f"/v1/services/{service}/instances/{instance_id}", timeout=timeout)
+
+    def list_services(self, index: int | None = None, wait: float | None = None) -> Snapshot:
+        params: dict[str, Any] = {}
+        timeout = self.timeout
+        if index is not None and wait:
+            params = {"index": index, "wait": wait}
+            timeout = wait + self.timeout
+        response = self._call("GET", "/v1/services", params=params, timeout=timeout)
+        return Snapshot(int(response.headers["X-Registry-Index"]), response.json()["services"])
+
+    def close(self) -> None:
+        self._session.close()
+
+    def _call(self, method: str, path: str, timeout: float | None = None, **kwargs: Any):
+        response = self._session.request(
+            method, self.base_url + path, timeout=timeout or self.timeout, **kwargs
+        )
+        if response.status_code >= 400:
+            raise RegistryError(response.status_code, _detail(response))
+        return response
+
+
+def _detail(response: requests.Response) -> str:
+    try:
+        return response.json().get("detail") or response.json().get("title", "")
+    except ValueError:
+        return response.text[:200]

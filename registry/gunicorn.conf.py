@@ -1,0 +1,47 @@
+"""gunicorn settings for the registry.
+
+Start it from the repository root:
+
+    .venv/bin/gunicorn -c registry/gunicorn.conf.py registry.wsgi:app
+
+HOST and PORT are read through the registry's own settings, so they have the
+same defaults and the same checks as everywhere else.
+"""
+
+from registry.config import Settings
+
+_settings = Settings.from_env()
+_host = f"[{_settings.host}]" if ":" in _settings.host else _settings.host  # IPv6
+
+bind = f"{_host}:{_settings.port}"
+
+# Exactly one worker process. The registry keeps its state in memory, as
+# Eureka does: several worker processes would each hold a different registry,
+# and a client would see whichever one the kernel handed its connection to.
+# Scaling out means more registries that replicate, not more workers.
+workers = 1
+
+# Threads, not processes, serve requests side by side: every long poll holds a
+# thread for up to REGISTRY_MAX_WAIT_SECONDS, so there are many of them.
+worker_class = "gthread"
+threads = 64
+
+# A short grace period on shutdown: long polls would otherwise hold the
+# process for their whole wait. Cut off watchers simply poll again.
+graceful_timeout = 5
+
+# Clients poll and renew every few seconds over kept-alive connections.
+keepalive = 5
+
+# The app (and its reaper thread) are built in the worker, never in the
+# master: no `preload_app`, threads do not survive a fork.
+preload_app = False
+
+# JSON logs come from the app; gunicorn's access log would be a second format.
+accesslog = None
+errorlog = "-"
+
+# Several gunicorn processes run side by side on one machine (one per piece,
+# more during the tests); they would all share gunicorn's one default control
+# socket path. polyshop does not use `gunicornc`, so none is opened.
+control_socket_disable = True

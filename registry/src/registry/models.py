@@ -1,0 +1,90 @@
+"""The registry's values: what a client registers, what the registry holds.
+
+All frozen: the store replaces an instance instead of changing it, so a
+snapshot handed to a view or the dashboard never changes under its reader.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Registration:
+    """A valid registration body (see `validation.parse_registration`)."""
+
+    instance_id: str
+    host: str
+    port: int
+    health_url: str | None = None
+    metadata: dict[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Lease:
+    last_heartbeat_at: float  # wall-clock seconds, for people
+    expires_at: float  # wall-clock seconds, for people
+    deadline: float  # monotonic seconds: what eviction goes by, immune to clock changes
+
+
+@dataclass(frozen=True)
+class Instance:
+    service: str
+    instance_id: str
+    host: str
+    port: int
+    health_url: str | None
+    metadata: dict[str, str]
+    registered_at: float
+    lease: Lease
+
+    def same_listing(self, other: Instance) -> bool:
+        """True when only the lease differs: watchers need not hear of it."""
+        return (self.host, self.port, self.health_url, self.metadata) == (
+            other.host,
+            other.port,
+            other.health_url,
+            other.metadata,
+        )
+
+
+@dataclass(frozen=True)
+class Eviction:
+    service: str
+    instance_id: str
+    host: str
+    port: int
+    last_heartbeat_at: float
+    evicted_at: float
+
+    @classmethod
+    def of(cls, instance: Instance, evicted_at: float) -> Eviction:
+        return cls(
+            service=instance.service,
+            instance_id=instance.instance_id,
+            host=instance.host,
+            port=instance.port,
+            last_heartbeat_at=instance.lease.last_heartbeat_at,
+            evicted_at=evicted_at,
+        )
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Live instances by service name, as they were at change index `index`."""
+
+    index: int
+    taken_at: float  # wall-clock seconds
+    services: dict[str, list[Instance]]
+
+    @classmethod
+    def of(
+        cls, index: int, taken_at: float, services: Mapping[str, Mapping[str, Instance]]
+    ) -> Snapshot:
+        by_name = {
+            name: sorted(instances.values(), key=lambda instance: instance.instance_id)
+            for name, instances in sorted(services.items())
+            if instances
+        }
+        return cls(index=index, taken_at=taken_at, services=by_name)

@@ -1,0 +1,58 @@
+"""The JSON shapes of the API (instances, evictions, timestamps) and of log fields."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from registry.models import Eviction, Instance
+
+
+def iso_time(seconds: float) -> str:
+    """Wall-clock seconds as ISO 8601 UTC with milliseconds: 2025-01-31T12:00:00.123Z."""
+    moment = datetime.fromtimestamp(seconds, UTC)
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def seconds(value: float) -> int | float:
+    """15.0 as 15, 0.5 as 0.5: whole seconds read as whole numbers."""
+    return int(value) if float(value).is_integer() else value
+
+
+def instance_json(instance: Instance) -> dict[str, Any]:
+    return {
+        "instance_id": instance.instance_id,
+        "service": instance.service,
+        "host": instance.host,
+        "port": instance.port,
+        "health_url": instance.health_url,
+        "metadata": instance.metadata,
+        "registered_at": iso_time(instance.registered_at),
+        "last_heartbeat_at": iso_time(instance.lease.last_heartbeat_at),
+        "lease_expires_at": iso_time(instance.lease.expires_at),
+    }
+
+
+def lease_json(instance: Instance, lease_ttl_seconds: float) -> dict[str, Any]:
+    """The answer to a registration or heartbeat."""
+    return {"instance_id": instance.instance_id, "lease_ttl_seconds": seconds(lease_ttl_seconds)}
+
+
+def eviction_json(eviction: Eviction) -> dict[str, Any]:
+    return {
+        "service": eviction.service,
+        "instance_id": eviction.instance_id,
+        "host": eviction.host,
+        "port": eviction.port,
+        "last_heartbeat_at": iso_time(eviction.last_heartbeat_at),
+        "evicted_at": iso_time(eviction.evicted_at),
+    }
+
+
+def log_fields(service: str, instance_id: str) -> dict[str, str]:
+    """`extra=` for a log line about an instance.
+
+    The key is `service_name`, not `service`: in every log line, `service`
+    already names the piece that wrote it (here, the registry).
+    """
+    return {"service_name": service, "instance_id": instance_id}

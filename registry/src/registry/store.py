@@ -1,0 +1,160 @@
+"""Which instances of which service are alive: leases, a change index, evictions.
+
+Plain Python, no Flask: the HTTP views, the reaper thread and the tests all
+drive the same `Store`. One `threading.Condition` guards every field; it also
+wakes long-poll watchers whenever the change index moves.
+
+A lease ends only in `evict_expired()`, which the reaper calls every few
+hundred milliseconds; until that sweep an instance whose lease just ran out
+still counts as alive.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from collections.abc import Callable
+from dataclasses import asdict, replace
+
+from registry.models import Eviction, Instance, Lease, Registration, Snapshot
+
+Clock = Callable[[], float]
+
+
+class Store:
+    def __init__(
+        self,
+        lease_ttl_seconds: float,
+        *,
+        clock: Clock = time.monotonic,
+        wall_clock: Clock = time.time,
+        history: int = 50,
+    ) -> None:
+        self.lease_ttl_seconds = lease_ttl_seconds
+        self._clock = clock  # leases expire by this one: it never jumps
+        self._wall_clock = wall_clock  # timestamps shown to people
+        self._changed = threading.Condition()
+        self._services: dict[str, dict[str, Instance]] = {}
+        self._evictions: deque[Eviction] = deque(maxlen=history)
+        self._watchers = 0
+        # The index starts from the wall clock in milliseconds, not from 0, so
+        # an index never repeats across restarts: a watcher still holding an
+        # index from before a restart differs from the new one and is answered
+        # at once, instead of waiting on an index that means something else.
+        self._index = int(wall_clock() * 1000)
+
+    def register(self, service: str, registration: Registration) -> tuple[Instance, bool]:
+        """Add an instance, or renew it if its id is known; `created` tells which."""
+        with self._changed:
+            instances = self._services.setdefault(service, {})
+            known = instances.get(registration.instance_id)
+            instance = self._leased(service, registration, known)
+            instances[instance.instance_id] = instance
+            if known is None or not known.same_listing(instance):
+                self._bump()
+            return instance, known is None
+
+    def heartbeat(self, service: str, instance_id: str) -> Instance | None:
+        """Renew a lease; None when the instance is unknown (it must register again)."""
+        with self._changed:
+            known = self._services.get(service, {}).get(instance_id)
+            if known is None:
+                return None
+            renewed = replace(known, lease=self._new_lease())
+            self._services[service][instance_id] = renewed
+            return renewed
+
+    def deregister(self, service: str, instance_id: str) -> bool:
+        with self._changed:
+            if self._remove(service, instance_id) is None:
+                return False
+            self._bump()
+            return True
+
+    def evict_expired(self) -> list[Eviction]:
+        """End every lease that was not renewed in time; return what was evicted."""
+        with self._changed:
+            now = self._clock()
+            expired = [
+                instance
+                for instances in self._services.values()
+                for instance in instances.values()
+                if instance.lease.deadline <= now
+            ]
+            evicted = [Eviction.of(instance, evicted_at=self._wall_clock()) for instance in expired]
+            for instance in expired:
+                self._remove(instance.service, instance.instance_id)
+                self._bump()
+            self._evictions.extend(evicted)
+            return evicted
+
+    def instance(self, service: str, instance_id: str) -> Instance | None:
+        with self._changed:
+            return self._services.get(service, {}).get(instance_id)
+
+    def snapshot(self) -> Snapshot:
+        """Every service with its live instances, and the index they belong to."""
+        with self._changed:
+            return Snapshot.of(self._index, self._wall_clock(), self._services)
+
+    def service_snapshot(self, name: str) -> Snapshot:
+        with self._changed:
+            only = {name: self._services[name]} if name in self._services else {}
+            return Snapshot.of(self._index, self._wall_clock(), only)
+
+    def evictions(self) -> list[Eviction]:
+        """The last `history` evictions, newest first."""
+        with self._changed:
+            return [*reversed(self._evictions)]
+
+    @property
+    def index(self) -> int:
+        with self._changed:
+            return self._index
+
+    @property
+    def watchers(self) -> int:
+        """How many long polls are waiting right now."""
+        with self._changed:
+            return self._watchers
+
+    def wait_for_change(self, index: int, timeout: float) -> int:
+        """Block while the current index equals `index`, at most `timeout` seconds.
+
+        Any other index answers at once, a greater one too: it comes from
+        before a restart, so the watcher's view is stale.
+        """
+        with self._changed:
+            self._watchers += 1
+            try:
+                self._changed.wait_for(lambda: self._index != index, timeout)
+            finally:
+                self._watchers -= 1
+            return self._index
+
+    def _leased(self, service: str, registration: Registration, known: Instance | None) -> Instance:
+        lease = self._new_lease()
+        registered_at = known.registered_at if known else lease.last_heartbeat_at
+        return Instance(
+            service=service, registered_at=registered_at, lease=lease, **asdict(registration)
+        )
+
+    def _new_lease(self) -> Lease:
+        now = self._wall_clock()
+        return Lease(
+            last_heartbeat_at=now,
+            expires_at=now + self.lease_ttl_seconds,
+            deadline=self._clock() + self.lease_ttl_seconds,
+        )
+
+    def _remove(self, service: str, instance_id: str) -> Instance | None:
+        instances = self._services.get(service, {})
+        removed = instances.pop(instance_id, None)
+        if not instances:
+            self._services.pop(service, None)
+        return removed
+
+    def _bump(self) -> None:
+        self._index += 1
+        self._changed.notify_all()

@@ -1,0 +1,55 @@
+"""Long polls, as Consul's blocking queries: `?index=N&wait=S` on a read.
+
+A watcher sends the index of the last answer it saw. The registry holds the
+request while its change index still equals N, at most S seconds, then answers
+with the current state and its index in `X-Registry-Index`. The watcher sends
+that index with its next request, and so never misses a change. A read
+without `index` answers at once.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+from registry.context import current_settings, current_store
+from registry.models import Snapshot
+from registry.validation import field_error, invalid
+
+INDEX = re.compile(r"\d{1,19}")
+WAIT = re.compile(r"(\d{1,9}(?:\.\d+)?)s?")
+
+
+@dataclass(frozen=True)
+class Watch:
+    index: int | None  # None: answer at once
+    wait_seconds: float
+
+
+def parse_watch(args: Mapping[str, str], max_wait_seconds: float) -> Watch:
+    """Read `index` (a non-negative integer) and `wait` (seconds, "30" or "30s")."""
+    errors = []
+    raw_index, raw_wait = args.get("index"), args.get("wait")
+    if raw_index is not None and not INDEX.fullmatch(raw_index):
+        errors.append(field_error("index", "must be a non-negative integer"))
+    wait = max_wait_seconds
+    if raw_wait is not None:
+        match = WAIT.fullmatch(raw_wait)
+        wait = float(match[1]) if match else 0.0
+        if not 0 < wait <= max_wait_seconds:
+            message = f"must be more than 0 and at most {max_wait_seconds:g} seconds, as 30 or 30s"
+            errors.append(field_error("wait", message))
+    if errors:
+        raise invalid("Invalid watch parameters", errors)
+    index = int(raw_index) if raw_index is not None else None
+    return Watch(index=index, wait_seconds=wait)
+
+
+def watched_snapshot(args: Mapping[str, str], service: str | None = None) -> Snapshot:
+    """Every service (or one), after waiting for a change if `args` ask to watch."""
+    store = current_store()
+    watch = parse_watch(args, current_settings().max_wait_seconds)
+    if watch.index is not None:
+        store.wait_for_change(watch.index, watch.wait_seconds)
+    return store.snapshot() if service is None else store.service_snapshot(service)

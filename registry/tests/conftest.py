@@ -1,0 +1,90 @@
+"""Fixtures that build on each other: clock → store → app → client → auth."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from registry import create_app
+from registry.config import Settings
+from registry.store import Store
+
+TOKEN = "test-token"
+TTL = 15.0
+START = 1_750_000_000.0  # 2025-06-15T15:06:40Z
+
+
+class FakeClock:
+    """A monotonic and a wall clock that move only when a test says so."""
+
+    def __init__(self) -> None:
+        self.elapsed = 0.0
+
+    def monotonic(self) -> float:
+        return self.elapsed
+
+    def time(self) -> float:
+        return START + self.elapsed
+
+    def advance(self, seconds: float) -> None:
+        self.elapsed += seconds
+
+
+def _wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "condition not met before the deadline"
+        time.sleep(0.005)
+
+
+@pytest.fixture
+def wait_until() -> Callable[..., None]:
+    """Poll a condition until it holds; fail once the deadline passes."""
+    return _wait_until
+
+
+@pytest.fixture
+def clock() -> FakeClock:
+    return FakeClock()
+
+
+@pytest.fixture
+def store(clock: FakeClock) -> Store:
+    return Store(TTL, clock=clock.monotonic, wall_clock=clock.time)
+
+
+@pytest.fixture
+def settings() -> Settings:
+    return Settings(
+        token=TOKEN, lease_ttl_seconds=TTL, max_wait_seconds=5, start_reaper=False, testing=True
+    )
+
+
+@pytest.fixture
+def app(settings: Settings, store: Store) -> Flask:
+    return create_app(settings, store=store)
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def auth() -> dict[str, str]:
+    return {"Authorization": f"Bearer {TOKEN}"}
+
+
+@pytest.fixture
+def register(client: FlaskClient, auth: dict[str, str]):
+    """POST a registration with the token; returns the response."""
+
+    def post(service: str = "catalog", **body):
+        body = {"host": "127.0.0.1", "port": 5001, **body}
+        return client.post(f"/v1/services/{service}/instances", json=body, headers=auth)
+
+    return post

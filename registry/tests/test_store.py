@@ -1,0 +1,173 @@
+"""The store on its own, driven by a fake clock: leases, index, evictions, watches."""
+
+from __future__ import annotations
+
+import threading
+
+from registry.models import Registration
+
+TTL = 15.0
+
+
+def registration(instance_id: str = "catalog-1", port: int = 5001, **fields) -> Registration:
+    return Registration(instance_id=instance_id, host="127.0.0.1", port=port, **fields)
+
+
+def test_index_starts_from_the_wall_clock_in_milliseconds(store, clock):
+    assert store.index == int(clock.time() * 1000)
+
+
+def test_registering_a_new_instance_creates_it_and_moves_the_index(store):
+    before = store.index
+
+    instance, created = store.register("catalog", registration())
+
+    assert created
+    assert (instance.service, instance.instance_id, instance.port) == ("catalog", "catalog-1", 5001)
+    assert store.index == before + 1
+    assert store.snapshot().services == {"catalog": [instance]}
+
+
+def test_registering_the_same_instance_again_renews_it_without_moving_the_index(store, clock):
+    first, _ = store.register("catalog", registration())
+    before = store.index
+    clock.advance(10)
+
+    again, created = store.register("catalog", registration())
+
+    assert not created
+    assert store.index == before
+    assert again.registered_at == first.registered_at
+    assert again.lease.expires_at == first.lease.expires_at + 10
+    assert len(store.snapshot().services["catalog"]) == 1
+
+
+def test_registering_a_known_id_at_a_new_address_moves_the_index(store):
+    store.register("catalog", registration())
+    before = store.index
+
+    instance, created = store.register("catalog", registration(port=6001))
+
+    assert not created
+    assert instance.port == 6001
+    assert store.index == before + 1
+
+
+def test_heartbeat_renews_the_lease_without_moving_the_index(store, clock):
+    store.register("catalog", registration())
+    before = store.index
+    clock.advance(5)
+
+    instance = store.heartbeat("catalog", "catalog-1")
+
+    assert instance is not None
+    assert instance.lease.last_heartbeat_at == clock.time()
+    assert instance.lease.expires_at == clock.time() + TTL
+    assert store.index == before
+
+
+def test_heartbeat_for_an_unknown_instance_returns_none(store):
+    store.register("catalog", registration())
+
+    assert store.heartbeat("catalog", "catalog-2") is None
+    assert store.heartbeat("orders", "catalog-1") is None
+
+
+def test_deregister_removes_the_instance_and_moves_the_index(store):
+    store.register("catalog", registration())
+    before = store.index
+
+    assert store.deregister("catalog", "catalog-1")
+
+    assert store.index == before + 1
+    assert store.snapshot().services == {}
+    assert store.evictions() == []
+
+
+def test_deregister_of_an_unknown_instance_returns_false_and_keeps_the_index(store):
+    before = store.index
+
+    assert not store.deregister("catalog", "catalog-1")
+    assert store.index == before
+
+
+def test_instance_is_not_evicted_before_its_ttl(store, clock):
+    store.register("catalog", registration())
+    clock.advance(TTL - 0.001)
+
+    assert store.evict_expired() == []
+    assert "catalog" in store.snapshot().services
+
+
+def test_instance_is_evicted_after_its_ttl_and_the_eviction_is_recorded(store, clock):
+    store.register("catalog", registration())
+    registered_at = clock.time()
+    before = store.index
+    clock.advance(TTL + 0.001)
+
+    evicted = store.evict_expired()
+
+    assert [(e.service, e.instance_id) for e in evicted] == [("catalog", "catalog-1")]
+    assert evicted[0].last_heartbeat_at == registered_at
+    assert evicted[0].evicted_at == clock.time()
+    assert store.evictions() == evicted
+    assert store.snapshot().services == {}
+    assert store.index == before + 1
+
+
+def test_heartbeat_postpones_eviction(store, clock):
+    store.register("catalog", registration())
+    clock.advance(10)
+    store.heartbeat("catalog", "catalog-1")
+    clock.advance(10)
+
+    assert store.evict_expired() == []
+
+
+def test_evictions_keep_the_last_fifty_newest_first(store, clock):
+    for number in range(60):
+        store.register("catalog", registration(f"catalog-{number}"))
+        clock.advance(TTL + 1)
+        store.evict_expired()
+
+    evictions = store.evictions()
+
+    assert len(evictions) == 50
+    assert evictions[0].instance_id == "catalog-59"
+    assert evictions[-1].instance_id == "catalog-10"
+
+
+def test_service_snapshot_holds_only_that_service(store):
+    store.register("catalog", registration())
+    store.register("orders", registration("orders-1", port=5002))
+
+    assert list(store.service_snapshot("orders").services) == ["orders"]
+    assert store.service_snapshot("payments").services == {}
+
+
+def test_wait_for_change_answers_when_a_change_happens(store, wait_until):
+    index = store.index
+    answers: list[int] = []
+    watcher = threading.Thread(target=lambda: answers.append(store.wait_for_change(index, 10)))
+    watcher.start()
+    wait_until(lambda: store.watchers == 1)
+
+    store.register("catalog", registration())
+
+    watcher.join(timeout=5)
+    assert answers == [index + 1]
+
+
+def test_wait_for_change_times_out_with_the_same_index(store):
+    index = store.index
+
+    assert store.wait_for_change(index, 0.05) == index
+    assert store.watchers == 0
+
+
+def test_wait_for_change_answers_at_once_for_an_index_greater_than_current(store):
+    # A greater index comes from before a restart: the watcher's view is stale.
+    index = store.index
+
+    assert store.wait_for_change(index + 1000, 5) == index
+    assert store.wait_for_change(index - 1, 5) == index

@@ -1,0 +1,167 @@
+"""A real single-node Apache Kafka broker (KRaft) for development and tests.
+
+    python -m polyshop_dev.kafka run      # in the foreground; Ctrl-C stops it
+    python -m polyshop_dev.kafka topics   # create the topics of contracts/topics.json
+    python -m polyshop_dev.kafka fetch    # only download the jars
+
+If KAFKA_BOOTSTRAP_SERVERS is set, that broker is used and none is started.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from base64 import urlsafe_b64encode
+from pathlib import Path
+
+from kafka import KafkaAdminClient
+from kafka.admin import NewTopic
+from kafka.errors import KafkaError, TopicAlreadyExistsError
+
+from polyshop_dev.kafka_dist import ensure_jars
+from polyshop_dev.paths import CONTRACTS, ROOT, RUN
+
+CONFIG_DIR = ROOT / "tools" / "kafka"
+HEAP = ["-Xms256m", "-Xmx512m"]
+NO_JAVA = (
+    "Kafka needs Java 17 or newer and none was found: install a JDK "
+    "(for example `apt-get install openjdk-17-jre-headless`), or run polyshop "
+    "with `docker compose up` instead."
+)
+
+
+def java() -> str:
+    home = os.environ.get("JAVA_HOME")
+    found = str(Path(home) / "bin" / "java") if home else shutil.which("java")
+    if not found or not Path(found).exists():
+        raise SystemExit(NO_JAVA)
+    return found
+
+
+def prepare(data_dir: Path, port: int, controller_port: int) -> list[str]:
+    """Write the broker's configuration, format its storage once, and
+    return the command that runs it."""
+    libs = ensure_jars()
+    data_dir.mkdir(parents=True, exist_ok=True)
+    log_dir = data_dir / "data"
+    properties = data_dir / "server.properties"
+    template = (CONFIG_DIR / "server.properties").read_text()
+    properties.write_text(
+        template.format(port=port, controller_port=controller_port, log_dir=log_dir)
+    )
+    base = [java(), *HEAP, f"-Dlog4j2.configurationFile={CONFIG_DIR / 'log4j2.properties'}"]
+    base += ["-cp", f"{libs}/*"]
+    if not (log_dir / "meta.properties").exists():
+        cluster_id = urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        subprocess.run(
+            [*base, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)],
+            check=True,
+            stdout=subprocess.DEVNULL,
+        )
+    return [*base, "kafka.Kafka", str(properties)]
+
+
+def is_ready(bootstrap: str) -> bool:
+    host, _, port = bootstrap.split(",")[0].rpartition(":")
+    try:
+        # A plain connect first: cheap, and it leaves no client half-built.
+        socket.create_connection((host, int(port)), timeout=1).close()
+    except OSError:
+        return False
+    try:
+        admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=3000)
+    except KafkaError:
+        return False
+    try:
+        admin.list_topics()
+        return True
+    except KafkaError:
+        return False
+    finally:
+        admin.close()
+
+
+def topic_names() -> list[str]:
+    spec = json.loads((CONTRACTS / "topics.json").read_text())
+    return [t + suffix for t in spec["topics"] for suffix in ("", spec["dead_letter_suffix"])]
+
+
+def ensure_topics(bootstrap: str) -> list[str]:
+    """Create the topics of the contract and their dead-letter twins; topics
+    that exist already are left as they are."""
+    spec = json.loads((CONTRACTS / "topics.json").read_text())
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    try:
+        missing = set(topic_names()) - set(admin.list_topics())
+        for name in sorted(missing):
+            with contextlib.suppress(TopicAlreadyExistsError):
+                admin.create_topics([NewTopic(name, spec["partitions"], 1)])
+    finally:
+        admin.close()
+    return sorted(missing)
+
+
+def _run(args: argparse.Namespace) -> int:
+    command = prepare(Path(args.data_dir), args.port, args.controller_port)
+    bootstrap = f"127.0.0.1:{args.port}"
+    broker = subprocess.Popen(command)
+    # SIGTERM (from a supervisor) stops the broker as Ctrl-C does.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    try:
+        deadline = time.monotonic() + 60
+        while not is_ready(bootstrap):
+            if broker.poll() is not None or time.monotonic() > deadline:
+                print("The broker did not start; its output is above.", file=sys.stderr)
+                return 1
+            time.sleep(0.5)
+        ensure_topics(bootstrap)
+        print(f"Kafka is ready on {bootstrap}; Ctrl-C stops it.", flush=True)
+        return broker.wait()
+    except KeyboardInterrupt:
+        return 0
+    finally:
+        if broker.poll() is None:
+            broker.terminate()
+            broker.wait(30)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m polyshop_dev.kafka",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    sub = parser.add_subparsers(dest="command", required=True)
+    run = sub.add_parser("run", help="run a broker in the foreground")
+    run.add_argument("--port", type=int, default=9092)
+    run.add_argument("--controller-port", type=int, default=9093)
+    run.add_argument("--data-dir", default=str(RUN / "kafka"))
+    topics = sub.add_parser("topics", help="create the contract's topics")
+    topics.add_argument(
+        "--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
+    )
+    sub.add_parser("fetch", help="download the broker's jars")
+    args = parser.parse_args(argv)
+    if args.command == "fetch":
+        print(ensure_jars())
+        return 0
+    if args.command == "topics":
+        print("created:", ", ".join(ensure_topics(args.bootstrap)) or "nothing, all exist")
+        return 0
+    if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
+        print("KAFKA_BOOTSTRAP_SERVERS is set: use that broker; none started.")
+        return 0
+    return _run(args)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

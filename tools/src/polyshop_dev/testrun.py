@@ -1,0 +1,75 @@
+"""`make test`: every test of polyshop against a real broker, then a summary.
+
+One broker (on spare ports, in a fresh folder) serves the whole run unless
+KAFKA_BOOTSTRAP_SERVERS names one; it is stopped at the end, also when a
+test fails or the run is interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from polyshop_dev import kafka
+from polyshop_dev.paths import ROOT, RUN
+from polyshop_dev.pieces import BIN, free_port, kafka_piece
+from polyshop_dev.stack import Stack
+
+PYTEST_NO_TESTS = 5
+LOGS = RUN / "test-logs"
+
+STEPS = [
+    ("node unit tests", ["npm", "test", "--silent"]),
+    ("node integration tests", ["npm", "run", "test:integration", "--silent"]),
+    ("python tests", [str(BIN / "pytest")]),
+]
+
+
+def run_step(name: str, command: list[str], env: dict[str, str]) -> tuple[str, int, float]:
+    print(f"\n=== {name}: {' '.join(command)}", flush=True)
+    began = time.monotonic()
+    code = subprocess.run(command, cwd=ROOT, env={**os.environ, **env}).returncode
+    if code == PYTEST_NO_TESTS and "pytest" in command[0]:
+        print("pytest collected no tests: that is a failure here", flush=True)
+    return name, code, time.monotonic() - began
+
+
+def start_broker(stack: Stack, data_dir: Path) -> str:
+    port = free_port()
+    began = time.monotonic()
+    stack.start(kafka_piece(data_dir, port, free_port()))
+    bootstrap = f"127.0.0.1:{port}"
+    kafka.ensure_topics(bootstrap)
+    print(f"Kafka for the tests is ready on {bootstrap} in {time.monotonic() - began:.1f} s")
+    return bootstrap
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    RUN.mkdir(exist_ok=True)
+    folder = Path(tempfile.mkdtemp(prefix="test-", dir=RUN))
+    shutil.rmtree(LOGS, ignore_errors=True)
+    results = []
+    try:
+        with Stack(LOGS) as stack:
+            bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS") or start_broker(
+                stack, folder / "kafka"
+            )
+            env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap}
+            results = [run_step(name, command, env) for name, command in STEPS]
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    print("\n=== summary")
+    for name, code, seconds in results:
+        print(f"  {'ok  ' if code == 0 else 'FAIL'} {name:<26} {seconds:6.1f} s")
+    return 0 if results and all(code == 0 for _, code, _ in results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,82 @@
+"""`make up`: run polyshop on this machine in the foreground.
+
+It says what it starts, waits for each piece to be ready, prints where
+things are, and on Ctrl-C (or SIGTERM) stops everything it started. When a
+piece fails it names the piece and its log file.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import sys
+import time
+from urllib.parse import urlsplit
+
+from polyshop_dev import kafka
+from polyshop_dev.paths import RUN
+from polyshop_dev.pieces import kafka_piece, registry_piece
+from polyshop_dev.stack import Piece, PieceFailed, Stack
+
+LOGS = RUN / "logs"
+DEFAULT_REGISTRY_URL = "http://127.0.0.1:8761"
+
+
+def start(stack: Stack, piece: Piece) -> None:
+    print(f"  starting {piece.name:<13} log: {LOGS / (piece.name + '.log')}", flush=True)
+    began = time.monotonic()
+    stack.start(piece)
+    print(f"  {piece.name:<22} ready in {time.monotonic() - began:.1f} s", flush=True)
+
+
+def start_all(stack: Stack) -> dict[str, str]:
+    bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    if bootstrap:
+        print(f"  using the Kafka broker at {bootstrap} (KAFKA_BOOTSTRAP_SERVERS)")
+    else:
+        kafka.java()  # no Java: one clear sentence before anything starts
+        start(stack, kafka_piece(RUN / "kafka"))
+        bootstrap = "127.0.0.1:9092"
+    kafka.ensure_topics(bootstrap)
+    registry = urlsplit(os.environ.get("REGISTRY_URL", DEFAULT_REGISTRY_URL))
+    start(stack, registry_piece(registry.port or 80, {"KAFKA_BOOTSTRAP_SERVERS": bootstrap}))
+    registry_url = f"http://127.0.0.1:{registry.port}"
+    return {
+        "registry dashboard": f"{registry_url}/",
+        "registry API": f"{registry_url}/v1/services",
+        "kafka": bootstrap,
+    }
+
+
+def watch(stack: Stack) -> int:
+    while True:
+        for running in stack.exited():
+            print(f"\n{running.piece.name} stopped unexpectedly; its log is {running.log_path}")
+            return 1
+        time.sleep(0.5)
+
+
+def main() -> int:
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    print("polyshop: starting the local stack (Ctrl-C stops it)", flush=True)
+    with Stack(LOGS) as stack:
+        try:
+            urls = start_all(stack)
+            print("\npolyshop is up:")
+            for name, url in urls.items():
+                print(f"  {name:<20} {url}")
+            print(flush=True)
+            return watch(stack)
+        except PieceFailed as failure:
+            print(f"\n{failure}", file=sys.stderr)
+            return 1
+        except KeyboardInterrupt:
+            print("\nstopping polyshop ...", flush=True)
+            return 0
+        finally:
+            stack.stop_all()
+            print("stopped; nothing left running.", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
