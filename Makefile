@@ -15,7 +15,7 @@ export UV_SYSTEM_CERTS := 1
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up test setup lint format clean
+.PHONY: up test setup lint format clean bench-gateway
 
 up: setup
 	$(PY) -m polyshop_dev.up
@@ -30,11 +30,11 @@ $(UV):
 	$(PYTHON) -m venv .cache/uv
 	.cache/uv/bin/pip install --quiet uv==$(UV_VERSION)
 
-$(VENV)/.synced: $(UV) uv.lock pyproject.toml */pyproject.toml libs/python/pyproject.toml
+$(VENV)/.synced: $(UV) uv.lock pyproject.toml $(wildcard */pyproject.toml */*/pyproject.toml)
 	$(UV) sync --frozen --all-groups
 	touch $@
 
-node_modules/.synced: package-lock.json package.json libs/node/package.json
+node_modules/.synced: package-lock.json package.json $(wildcard */*/package.json)
 	npm ci --no-audit --no-fund
 	touch $@
 
@@ -46,6 +46,18 @@ node_modules/.synced: package-lock.json package.json libs/node/package.json
 .PHONY: test-browser
 test-browser:
 	@command -v chromium >/dev/null || bash tools/install-debian-packages.sh chromium
+
+# Gateway vs direct vs nginx, written to docs/benchmarks/gateway.md.
+bench-gateway: setup
+	$(PY) gateway/bench/run.py
+
+# The end-to-end suite against the shop in containers (docker compose,
+# through testcontainers): starts a Docker engine if none runs (installing
+# it from Debian packages first, as root, where it is missing), builds the
+# images, runs e2e-tests/containers, and tears everything down.
+.PHONY: test-containers
+test-containers: setup
+	bash tools/docker/test-containers.sh
 
 lint: setup
 	$(VENV)/bin/ruff check .

@@ -66,8 +66,14 @@ def test_when_the_registry_restarts_then_clients_heal_it_within_one_heartbeat(
     url = f"http://127.0.0.1:{registry_port}"
     agents = {lang: start_agent(lang, f"{lang}-svc") for lang in LANGUAGES}
     expected = {lang: instance_id(f"{lang}-svc", a.piece.url) for lang, a in agents.items()}
-    for lang in LANGUAGES:
-        poll(lambda lang=lang: expected[lang] in registered_ids(url, f"{lang}-svc"), 5)
+    for agent in agents.values():
+        for lang in LANGUAGES:
+            poll(
+                lambda a=agent, lang=lang: (
+                    expected[lang] in discovered_ids(a.piece.url, f"{lang}-svc")
+                ),
+                5,
+            )
 
     stack.stop("registry", sig=signal.SIGKILL)
     assert_caches_keep_answering(agents, expected, seconds=LEASE_TTL + 0.5)

@@ -1,0 +1,73 @@
+"""polyshop's API gateway: the one public door of the system.
+
+`create_app` reads as the gateway's table of contents. The `register_*`
+calls below add, in order, the steps every request goes through; each policy
+is one module, and leaving out its line turns it off:
+
+    access log -> request id -> route -> auth -> rate limit -> cache -> proxy
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from gateway.access_log import register_access_log
+from gateway.auth import TokenIssuer, register_auth
+from gateway.balancer import make_balancer
+from gateway.breaker import Breakers
+from gateway.cache import ResponseCache, register_cache
+from gateway.compose import Composer, register_compose
+from gateway.config import Config
+from gateway.health import register_health
+from gateway.proxy import register_proxy
+from gateway.ratelimit import RateLimiter, register_rate_limit
+from gateway.request_id import register_request_id
+from gateway.routes import load_routes, register_routes
+from gateway.upstreams import Upstreams, make_session
+from polyshop_common.logs import configure_logging
+from polyshop_common.problems import register_problem_handlers
+from polyshop_common.registry import Discovery, RegistryApi
+
+UPSTREAM_POOL_SIZE = 64
+
+
+def create_app(config: Config | None = None, discovery: Any = None) -> Flask:
+    config = config or Config.from_env()
+    configure_logging("gateway", config.log_level)
+    discovery = discovery or start_discovery(config)
+    routes = load_routes(config.routes_file)
+    upstreams = Upstreams(
+        discovery,
+        make_balancer(config.balancer),
+        Breakers(config.breaker_failures, config.breaker_cooldown_seconds),
+        make_session(UPSTREAM_POOL_SIZE),
+    )
+
+    app = Flask(__name__, static_folder=None)
+    app.config["GATEWAY"] = config
+    register_problem_handlers(app)
+    register_access_log(app)
+    register_request_id(app)
+    register_health(app, discovery)
+    register_routes(app, routes)
+    register_auth(app, TokenIssuer(config.jwt_secret, config.users, config.jwt_ttl_seconds))
+    register_rate_limit(app, RateLimiter())
+    register_cache(app, ResponseCache())
+    register_compose(app, Composer(upstreams, routes))
+    register_proxy(app, upstreams, config.max_body_bytes)
+    return app
+
+
+def start_discovery(config: Config) -> Discovery:
+    """Watch the registry in the background; requests read only its cache."""
+    discovery = Discovery(RegistryApi(config.registry_url), wait_seconds=30)
+    discovery.start()
+    return discovery
+
+
+def close_app(app: Flask) -> None:
+    """Stop background work (gunicorn calls this when a worker exits)."""
+    app.extensions["gateway.compose"].close()
+    app.extensions["gateway.discovery"].close()

@@ -9,3 +9,25 @@ export { brokersFromEnv, createKafka, createProducer } from './kafka.js';
 export { RegistryApi, RegistryError } from './registry/api.js';
 export { createRegistration } from './registry/registration.js';
 export { createDiscovery } from './registry/discovery.js';
+export { ConfigError, readServiceConfig } from './config.js';
+export {
+  Contracts, findContractsDir, InvalidEvent, loadContracts, newEvent,
+} from './events.js';
+export {
+  markProcessed, migrate, openDatabase, PROCESSED_EVENTS_TABLE, wasProcessed,
+} from './db.js';
+export { ConsumerLoop, createConsumerLoop } from './consumer.js';
+export { isTransient, TransientError } from './errors.js';
+export {
+  addToOutbox, createOutboxRelay, OUTBOX_TABLE, OutboxRelay, unsentRows,
+} from './outbox.js';
+export {
+  bearerToken, requirePrincipal, serviceToken, Unauthenticated, userToken, verifyToken,
+} from './identity.js';
+export {
+  BadRequest, healthRouter, HttpProblem, jsonBody, notFoundHandler, NotFound,
+  PROBLEM_CONTENT_TYPE, problemHandler, requestLogger, sendProblem, startWebServer, stopWebServer,
+} from './http.js';
+export {
+  createServiceClient, ServiceClient, ServiceUnavailable, UpstreamError,
+} from './service-client.js';

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import socket
 import sys
+from dataclasses import dataclass
 from pathlib import Path
 
 from polyshop_dev import kafka
@@ -13,11 +14,33 @@ from polyshop_dev.stack import Piece, http_ok
 
 BIN = Path(sys.executable).parent
 
+# name → (language, default port), in the order `make up` starts them:
+# providers before the services that call them, the gateway last.
+SERVICES = {
+    "catalog": ("python", 5001),
+    "inventory": ("node", 3001),
+    "payments": ("python", 5003),
+    "orders": ("python", 5002),
+    "notifications": ("node", 3002),
+}
+
 
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
+
+
+@dataclass(frozen=True)
+class Ports:
+    registry: int = 8761
+    gateway: int = 8080
+    services: tuple[tuple[str, int], ...] = tuple((n, p) for n, (_, p) in SERVICES.items())
+
+    @classmethod
+    def spare(cls) -> Ports:
+        """Free ports for every piece, so tests leave a running `make up` alone."""
+        return cls(free_port(), free_port(), tuple((name, free_port()) for name in SERVICES))
 
 
 def kafka_piece(data_dir: Path, port: int = 9092, controller_port: int = 9093) -> Piece:
@@ -31,15 +54,15 @@ def kafka_piece(data_dir: Path, port: int = 9092, controller_port: int = 9093) -
     )
 
 
-def gunicorn_piece(name: str, module: str, port: int, env: dict[str, str]) -> Piece:
+def gunicorn_piece(name: str, folder: Path, port: int, env: dict[str, str]) -> Piece:
     """A Flask piece served by gunicorn with the settings file in its folder."""
     return Piece(
         name=name,
         command=[
             str(BIN / "gunicorn"),
             "-c",
-            str(ROOT / name / "gunicorn.conf.py"),
-            f"{module}.wsgi:app",
+            str(folder / "gunicorn.conf.py"),
+            f"{name}.wsgi:app",
         ],
         ready=http_ok(f"http://127.0.0.1:{port}/readyz"),
         env={"PORT": str(port), **env},
@@ -48,4 +71,21 @@ def gunicorn_piece(name: str, module: str, port: int, env: dict[str, str]) -> Pi
 
 
 def registry_piece(port: int = 8761, env: dict[str, str] | None = None) -> Piece:
-    return gunicorn_piece("registry", "registry", port, env or {})
+    return gunicorn_piece("registry", ROOT / "registry", port, env or {})
+
+
+def gateway_piece(port: int = 8080, env: dict[str, str] | None = None) -> Piece:
+    return gunicorn_piece("gateway", ROOT / "gateway", port, env or {})
+
+
+def service_piece(name: str, port: int, env: dict[str, str]) -> Piece:
+    language, _ = SERVICES[name]
+    if language == "python":
+        return gunicorn_piece(name, ROOT / "services" / name, port, env)
+    return Piece(
+        name=name,
+        command=["node", str(ROOT / "node-services" / name / "src" / "server.js")],
+        ready=http_ok(f"http://127.0.0.1:{port}/readyz"),
+        env={"PORT": str(port), **env},
+        url=f"http://127.0.0.1:{port}/",
+    )

@@ -11,22 +11,26 @@ import os
 import signal
 import sys
 import time
+from dataclasses import replace
+from pathlib import Path
 from urllib.parse import urlsplit
 
 from polyshop_dev import kafka
 from polyshop_dev.paths import RUN
-from polyshop_dev.pieces import kafka_piece, registry_piece
-from polyshop_dev.stack import Piece, PieceFailed, Stack
+from polyshop_dev.pieces import Ports, kafka_piece
+from polyshop_dev.shop import start_shop
+from polyshop_dev.stack import Piece, PieceFailed, Running, Stack
 
 LOGS = RUN / "logs"
 DEFAULT_REGISTRY_URL = "http://127.0.0.1:8761"
 
 
-def start(stack: Stack, piece: Piece) -> None:
+def start(stack: Stack, piece: Piece) -> Running:
     print(f"  starting {piece.name:<13} log: {LOGS / (piece.name + '.log')}", flush=True)
     began = time.monotonic()
-    stack.start(piece)
+    running = stack.start(piece)
     print(f"  {piece.name:<22} ready in {time.monotonic() - began:.1f} s", flush=True)
+    return running
 
 
 def start_all(stack: Stack) -> dict[str, str]:
@@ -39,13 +43,9 @@ def start_all(stack: Stack) -> dict[str, str]:
         bootstrap = "127.0.0.1:9092"
     kafka.ensure_topics(bootstrap)
     registry = urlsplit(os.environ.get("REGISTRY_URL", DEFAULT_REGISTRY_URL))
-    start(stack, registry_piece(registry.port or 80, {"KAFKA_BOOTSTRAP_SERVERS": bootstrap}))
-    registry_url = f"http://127.0.0.1:{registry.port}"
-    return {
-        "registry dashboard": f"{registry_url}/",
-        "registry API": f"{registry_url}/v1/services",
-        "kafka": bootstrap,
-    }
+    ports = replace(Ports(), registry=registry.port or Ports.registry)
+    data_dir = Path(os.environ.get("DATA_DIR", RUN / "data"))
+    return start_shop(stack, ports, bootstrap, data_dir, start=start)
 
 
 def watch(stack: Stack) -> int:

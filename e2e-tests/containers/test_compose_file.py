@@ -1,0 +1,146 @@
+"""What docker-compose.yml and the Dockerfiles promise, checked without
+starting anything: read as YAML and text, and through `docker compose
+config` where the Compose plugin is installed."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+import yaml
+
+from polyshop_dev.pieces import SERVICES
+from support.compose import COMPOSE_FILE, PUBLISHED, ROOT, chosen_stack
+
+SPEC = yaml.safe_load(COMPOSE_FILE.read_text())
+ALL = SPEC["services"]
+# One-shot jobs (the topic set-up) finish; everything else keeps running.
+JOBS = {
+    name
+    for service in ALL.values()
+    for name, need in (service.get("depends_on") or {}).items()
+    if need["condition"] == "service_completed_successfully"
+}
+LONG_RUNNING = sorted(set(ALL) - JOBS)
+BUILT = sorted(name for name, service in ALL.items() if "build" in service)
+
+
+@pytest.mark.parametrize("name", LONG_RUNNING)
+def test_every_long_running_service_has_a_healthcheck(name):
+    assert ALL[name]["healthcheck"]["test"]
+
+
+@pytest.mark.parametrize("name", BUILT)
+def test_every_piece_of_ours_is_healthy_only_when_its_readyz_says_so(name):
+    assert "/readyz" in " ".join(ALL[name]["healthcheck"]["test"])
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_every_database_lives_in_a_named_volume(name):
+    volume, _, target = ALL[name]["volumes"][0].partition(":")
+    assert target == "/data"
+    assert volume in SPEC["volumes"]
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_every_image_is_pinned(name):
+    image = ALL[name]["image"]
+    assert re.fullmatch(r"[a-z0-9./-]+:[A-Za-z0-9._-]+", image), image
+    assert not image.endswith(":latest")
+
+
+@pytest.mark.parametrize("name", sorted(ALL))
+def test_every_container_has_an_init_process_and_a_memory_limit(name):
+    assert ALL[name]["init"] is True
+    assert ALL[name]["mem_limit"]
+
+
+def test_only_the_gateway_and_kafkas_host_listener_are_published():
+    published = {
+        name: [int(port.rsplit(":", 2)[-2]) for port in service.get("ports", [])]
+        for name, service in ALL.items()
+        if service.get("ports")
+    }
+    assert published == {name: [port] for name, port in PUBLISHED.items()}
+
+
+def test_start_order_waits_for_health_not_for_a_container_to_exist():
+    for name, service in ALL.items():
+        for need in (service.get("depends_on") or {}).values():
+            assert need["condition"] in ("service_healthy", "service_completed_successfully"), name
+
+
+def test_kafka_has_a_bounded_heap_and_two_listeners():
+    env = ALL["kafka"]["environment"]
+    assert "-Xmx" in env["KAFKA_HEAP_OPTS"]
+    assert "PLAINTEXT://kafka:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
+    assert "PLAINTEXT_HOST://localhost:9092" in env["KAFKA_ADVERTISED_LISTENERS"]
+
+
+def test_the_topics_job_creates_the_contracts_topics():
+    spec = json.loads((ROOT / "contracts" / "topics.json").read_text())
+    script = " ".join(ALL["kafka-topics"]["command"])
+    listed = set(re.search(r"for topic in ([^;]+);", script).group(1).split())
+    suffix = spec["dead_letter_suffix"]
+    assert listed == {t + end for t in spec["topics"] for end in ("", suffix)}
+    assert f"--partitions {spec['partitions']}" in script
+
+
+@pytest.mark.parametrize("name", BUILT)
+def test_every_dockerfile_starts_from_a_pinned_slim_base_and_runs_unprivileged(name):
+    dockerfile = (ROOT / ALL[name]["build"]["dockerfile"]).read_text()
+    bases = re.findall(r"^FROM (\S+)", dockerfile, re.MULTILINE)
+    assert set(bases) <= {"python:3.12-slim", "node:22-slim"}, bases
+    assert len(bases) == 2  # a build stage and a clean runtime stage
+    assert re.search(r"^USER (?!root)\w+", dockerfile, re.MULTILINE)
+    command = re.search(r"^CMD (.+)$", dockerfile, re.MULTILINE).group(1)
+    assert json.loads(command)  # exec form: the piece is PID 1's child, not a shell's
+    assert "ARG EXTRA_CA_CERT" in dockerfile
+
+
+def test_docker_compose_config_is_clean():
+    if shutil.which("docker") is None or _compose_missing():
+        if chosen_stack() == "compose":
+            pytest.fail("E2E_STACK=compose but `docker compose` is not installed")
+        pytest.skip("the Docker Compose plugin is not installed")
+    result = subprocess.run(
+        ["docker", "compose", "-f", str(COMPOSE_FILE), "config", "--quiet"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
+
+
+def _compose_missing() -> bool:
+    probe = subprocess.run(["docker", "compose", "version"], capture_output=True)
+    return probe.returncode != 0
+
+
+def test_the_readme_promises_what_the_compose_backed_tests_check():
+    readme = (ROOT / "README.md").read_text()
+    section = readme.split("\n## Docker\n", 1)[1].split("\n## ", 1)[0]
+    lines = [line for line in section.strip().splitlines() if line.strip()]
+    assert len(lines) <= 3, lines
+    scaled = yaml.safe_load((Path(__file__).with_name("scaled.compose.yml")).read_text())
+    replicas = scaled["services"]["inventory"]["deploy"]["replicas"]
+    assert f"--scale inventory={replicas}" in section
+    assert f"http://localhost:{PUBLISHED['gateway']}/" in section
+
+
+def test_the_compose_file_needs_no_editing_before_the_first_run():
+    # Every ${VAR} has a default, so `docker compose up` works with no .env.
+    for match in re.finditer(r"\$\{([^}]*)\}", COMPOSE_FILE.read_text()):
+        assert ":-" in match.group(1), match.group(0)
+
+
+def test_images_are_built_from_the_repository_root():
+    for name in BUILT:
+        build = ALL[name]["build"]
+        assert Path(build["context"]) == Path("."), name
+        assert (ROOT / build["dockerfile"]).is_file(), name

@@ -1,0 +1,52 @@
+"""Looking into the broker the way an operator would: read a topic from
+the beginning, send raw bytes, see how far a consumer group has committed."""
+
+from __future__ import annotations
+
+import time
+import uuid
+
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+
+
+def find_record(bootstrap: str, topic: str, match, timeout: float = 20):
+    """The first record of `topic` for which `match(record)` holds."""
+    consumer = KafkaConsumer(
+        topic,
+        bootstrap_servers=bootstrap,
+        group_id=f"probe-{uuid.uuid4().hex[:8]}",
+        auto_offset_reset="earliest",
+        enable_auto_commit=False,
+        session_timeout_ms=6000,
+        heartbeat_interval_ms=2000,
+    )
+    try:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for records in consumer.poll(timeout_ms=300).values():
+                for record in records:
+                    if match(record):
+                        return record
+        raise AssertionError(f"no matching record on {topic} within {timeout} s")
+    finally:
+        consumer.close()
+
+
+def send_raw(bootstrap: str, topic: str, key: bytes, value: bytes, headers=None):
+    """Send bytes as they are; returns the record's (partition, offset)."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    try:
+        meta = producer.send(topic, key=key, value=value, headers=headers or []).get(timeout=10)
+        return meta.partition, meta.offset
+    finally:
+        producer.close()
+
+
+def committed(bootstrap: str, group: str, topic: str, partition: int) -> int:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        offsets = admin.list_group_offsets(group).get(group, {})
+    finally:
+        admin.close()
+    found = offsets.get(TopicPartition(topic, partition))
+    return found.offset if found else -1

@@ -1,0 +1,195 @@
+"""Gateway benchmark: direct vs through the gateway vs through nginx.
+
+    .venv/bin/python gateway/bench/run.py [--seconds 5] [--rounds 3]
+
+Starts its own registry, trivial upstream, gateway and nginx on free loopback
+ports, measures the same upstream endpoint three ways in interleaved rounds
+with wrk (32 connections for throughput, 1 for latency), stops everything it
+started, prints a table and writes docs/benchmarks/gateway.md. Installs wrk
+and nginx-light from Debian's packages first if they are missing. Extra
+arguments for the gateway's gunicorn (to compare worker models) go after
+`--gateway-args`, e.g. `--gateway-args="--worker-class gevent"`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shlex
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import ExitStack
+from pathlib import Path
+
+import requests
+
+from polyshop_common.registry import Registration, RegistryApi
+
+sys.path.insert(0, str(Path(__file__).parent))
+from report import write_report
+from wrk import median, run_wrk
+
+REPO = Path(__file__).resolve().parents[2]
+BENCH = Path(__file__).resolve().parent
+GUNICORN = str(REPO / ".venv/bin/gunicorn")
+TOKEN = "bench-token"
+ROUTES = "routes:\n  - {prefix: /api/bench, service: bench, auth: false, rate_limit: null}\n"
+NGINX_CONF = """
+worker_processes 2;
+pid {tmp}/nginx.pid;
+error_log {tmp}/nginx-error.log;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    upstream bench {{ server 127.0.0.1:{upstream}; keepalive 64; }}
+    server {{
+        listen 127.0.0.1:{nginx};
+        location /api/ {{
+            proxy_pass http://bench/;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }}
+    }}
+}}
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def ensure_tools() -> None:
+    if shutil.which("wrk") and (shutil.which("nginx") or Path("/usr/sbin/nginx").exists()):
+        return
+    print("installing wrk and nginx-light from Debian's packages", flush=True)
+    apt = ["apt-get", "install", "-y", "--no-install-recommends", "nginx-light", "wrk"]
+    if subprocess.run(apt, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"}).returncode:
+        subprocess.run(["apt-get", "update"], check=True)
+        subprocess.run(apt, check=True, env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+
+
+def start(stack: ExitStack, command: list[str], log: Path, **env: str) -> None:
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            command, cwd=REPO, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
+        )
+    stack.callback(stop, process)
+
+
+def stop(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait(10)
+
+
+def wait_ok(url: str, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            if requests.get(url, timeout=1).ok:
+                return
+        except requests.ConnectionError:
+            pass
+        if time.monotonic() > deadline:
+            raise SystemExit(f"{url} did not answer in {timeout} s")
+        time.sleep(0.1)
+
+
+def start_all(stack: ExitStack, tmp: Path, gateway_args: list[str]) -> dict[str, str]:
+    ports = {name: free_port() for name in ("registry", "upstream", "gateway", "nginx")}
+    registry = f"http://127.0.0.1:{ports['registry']}"
+    start(
+        stack,
+        [GUNICORN, "-c", "registry/gunicorn.conf.py", "registry.wsgi:app"],
+        tmp / "registry.log",
+        PORT=str(ports["registry"]),
+        REGISTRY_TOKEN=TOKEN,
+    )
+    start(
+        stack,
+        [
+            GUNICORN,
+            "--chdir",
+            str(BENCH),
+            "-b",
+            f"127.0.0.1:{ports['upstream']}",
+            "-w",
+            "2",
+            "-k",
+            "gthread",
+            "--threads",
+            "8",
+            "upstream_app:app",
+        ],
+        tmp / "upstream.log",
+    )
+    (tmp / "routes.yaml").write_text(ROUTES)
+    start(
+        stack,
+        [GUNICORN, "-c", "gateway/gunicorn.conf.py", *gateway_args, "gateway.wsgi:app"],
+        tmp / "gateway.log",
+        PORT=str(ports["gateway"]),
+        REGISTRY_URL=registry,
+        GATEWAY_ROUTES_FILE=str(tmp / "routes.yaml"),
+        JWT_SECRET="b" * 32,
+    )
+    (tmp / "nginx.conf").write_text(NGINX_CONF.format(tmp=tmp, **ports))
+    nginx = shutil.which("nginx") or "/usr/sbin/nginx"
+    start(
+        stack,
+        [nginx, "-p", str(tmp), "-c", str(tmp / "nginx.conf"), "-g", "daemon off;"],
+        tmp / "nginx.log",
+    )
+    wait_ok(registry + "/v1/services")
+    registration = Registration(
+        RegistryApi(registry, token=TOKEN), "bench", "127.0.0.1", ports["upstream"]
+    )
+    registration.start()
+    stack.callback(registration.close)
+    urls = {
+        "direct": f"http://127.0.0.1:{ports['upstream']}/bench/hello",
+        "gateway": f"http://127.0.0.1:{ports['gateway']}/api/bench/hello",
+        "nginx": f"http://127.0.0.1:{ports['nginx']}/api/bench/hello",
+    }
+    for url in urls.values():
+        wait_ok(url)
+    return urls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--gateway-args", default="", help="extra gunicorn arguments")
+    parser.add_argument("--output", type=Path, default=REPO / "docs/benchmarks/gateway.md")
+    args = parser.parse_args()
+    ensure_tools()
+    rounds: dict[str, dict[str, list]] = {}
+    with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp, ExitStack() as stack:
+        urls = start_all(stack, Path(tmp), shlex.split(args.gateway_args))
+        for url in urls.values():
+            run_wrk(url, 32, 1)  # warm-up: connections, pools, caches
+        for number in range(args.rounds):
+            for target, url in urls.items():
+                runs = rounds.setdefault(target, {"c32": [], "c1": []})
+                runs["c32"].append(run_wrk(url, 32, args.seconds))
+                runs["c1"].append(run_wrk(url, 1, args.seconds))
+                print(
+                    f"round {number + 1} {target}: {runs['c32'][-1]} {runs['c1'][-1]}", flush=True
+                )
+    medians = {t: {k: median(v) for k, v in runs.items()} for t, runs in rounds.items()}
+    text = write_report(args.output, rounds, medians, args)
+    print(text)
+
+
+if __name__ == "__main__":
+    main()

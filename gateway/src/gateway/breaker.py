@@ -1,0 +1,94 @@
+"""Circuit breaker per upstream instance (outlier ejection).
+
+An instance whose requests fail `failure_threshold` times in a row (refused,
+reset or timed out) is *open*: ejected from load balancing for a cool-down.
+After the cool-down it is *half-open*: one request is let through as a probe.
+The probe's success closes the breaker; its failure opens it for another
+cool-down. The registry alone cannot do this: it keeps an instance for a
+whole lease after the instance died.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+CLOSED, OPEN, HALF_OPEN = "closed", "open", "half_open"
+
+
+class CircuitBreaker:
+    def __init__(
+        self,
+        failure_threshold: int,
+        cooldown_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.failure_threshold = failure_threshold
+        self.cooldown_seconds = cooldown_seconds
+        self.clock = clock
+        self.failures = 0
+        self.opened_at: float | None = None
+        self.probing = False
+        self._lock = threading.Lock()
+
+    @property
+    def state(self) -> str:
+        if self.opened_at is None:
+            return CLOSED
+        if self.clock() - self.opened_at < self.cooldown_seconds:
+            return OPEN
+        return HALF_OPEN
+
+    def available(self) -> bool:
+        """May the balancer consider this instance? Changes nothing."""
+        state = self.state
+        return state == CLOSED or (state == HALF_OPEN and not self.probing)
+
+    def acquire(self) -> bool:
+        """Claim a request; in half-open, only one caller gets the probe."""
+        with self._lock:
+            state = self.state
+            if state == CLOSED:
+                return True
+            if state == HALF_OPEN and not self.probing:
+                self.probing = True
+                return True
+            return False
+
+    def record_success(self) -> None:
+        with self._lock:
+            self.failures = 0
+            self.opened_at = None
+            self.probing = False
+
+    def record_failure(self) -> None:
+        with self._lock:
+            self.failures += 1
+            if self.probing or self.failures >= self.failure_threshold:
+                self.opened_at = self.clock()
+            self.probing = False
+
+
+class Breakers:
+    """One breaker per instance, made on first use."""
+
+    def __init__(
+        self,
+        failure_threshold: int,
+        cooldown_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._make = lambda: CircuitBreaker(failure_threshold, cooldown_seconds, clock)
+        self._breakers: dict[str, CircuitBreaker] = {}
+        self._lock = threading.Lock()
+
+    def __getitem__(self, instance_key: str) -> CircuitBreaker:
+        breaker = self._breakers.get(instance_key)
+        if breaker is None:
+            with self._lock:
+                breaker = self._breakers.setdefault(instance_key, self._make())
+        return breaker
+
+    def states(self) -> dict[str, str]:
+        return {key: breaker.state for key, breaker in self._breakers.items()}

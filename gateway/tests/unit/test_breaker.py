@@ -1,0 +1,63 @@
+from __future__ import annotations
+
+import pytest
+
+from gateway.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
+
+
+@pytest.fixture
+def breaker(clock) -> CircuitBreaker:
+    return CircuitBreaker(failure_threshold=3, cooldown_seconds=10, clock=clock)
+
+
+def fail(breaker: CircuitBreaker, times: int) -> None:
+    for _ in range(times):
+        assert breaker.acquire()
+        breaker.record_failure()
+
+
+def test_stays_closed_below_the_threshold(breaker):
+    fail(breaker, 2)
+    assert breaker.state == CLOSED
+
+
+def test_a_success_resets_the_count_of_failures_in_a_row(breaker):
+    fail(breaker, 2)
+    breaker.record_success()
+    fail(breaker, 2)
+    assert breaker.state == CLOSED
+
+
+def test_opens_after_the_threshold_and_refuses_during_the_cooldown(breaker, clock):
+    fail(breaker, 3)
+    assert breaker.state == OPEN
+    clock.advance(9.9)
+    assert not breaker.available()
+    assert not breaker.acquire()
+
+
+def test_lets_exactly_one_probe_through_when_half_open(breaker, clock):
+    fail(breaker, 3)
+    clock.advance(10)
+    assert breaker.state == HALF_OPEN
+    assert breaker.acquire()
+    assert not breaker.available()
+    assert not breaker.acquire()
+
+
+def test_a_successful_probe_closes_the_breaker(breaker, clock):
+    fail(breaker, 3)
+    clock.advance(10)
+    breaker.acquire()
+    breaker.record_success()
+    assert breaker.state == CLOSED
+
+
+def test_a_failed_probe_opens_it_for_another_cooldown(breaker, clock):
+    fail(breaker, 3)
+    clock.advance(10)
+    breaker.acquire()
+    breaker.record_failure()
+    assert breaker.state == OPEN
+    clock.advance(9.9)
+    assert breaker.state == OPEN

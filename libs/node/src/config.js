@@ -1,0 +1,81 @@
+/**
+ * The settings every Node.js service reads from its environment, with the
+ * defaults that make `make up` work (docs/saga.md, "Data and
+ * configuration"). A service's own `config.js` calls `readServiceConfig`
+ * and adds its own settings; nothing else reads `process.env`.
+ *
+ * Every problem is reported at once, and start-up stops on any of them.
+ */
+import { join, resolve } from 'node:path';
+import { brokersFromEnv } from './kafka.js';
+
+const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
+const DEFAULT_REGISTRY = 'http://127.0.0.1:8761';
+const DEFAULT_KAFKA = '127.0.0.1:9092';
+
+export class ConfigError extends Error {
+  constructor(problems) {
+    super(`invalid configuration:\n  - ${problems.join('\n  - ')}`);
+    this.name = 'ConfigError';
+    this.problems = problems;
+  }
+}
+
+/**
+ * @param {Record<string, string|undefined>} env usually process.env
+ * @param {{service: string, defaultPort: number}} piece
+ * @returns {Readonly<object>} port, host, advertisedHost, registryUrl, registryToken,
+ *   kafkaBrokers, dataDir, databasePath, jwtSecret, logLevel, contractsDir
+ */
+export function readServiceConfig(env, { service, defaultPort }) {
+  const problems = [];
+  const read = (name, fallback) => (env[name] ? env[name] : fallback);
+  const attempt = (name, parse) => {
+    try {
+      return parse();
+    } catch (error) {
+      problems.push(`${name}: ${error.message}`);
+      return undefined;
+    }
+  };
+  const dataDir = resolve(read('DATA_DIR', '.run/data'));
+  const config = {
+    service,
+    port: attempt('PORT', () => port(read('PORT', String(defaultPort)))),
+    host: read('HOST', '127.0.0.1'),
+    advertisedHost: read('ADVERTISED_HOST', '127.0.0.1'),
+    registryUrl: attempt('REGISTRY_URL', () => httpUrl(read('REGISTRY_URL', DEFAULT_REGISTRY))),
+    registryToken: read('REGISTRY_TOKEN', 'polyshop-dev-token'),
+    kafkaBrokers: attempt('KAFKA_BOOTSTRAP_SERVERS', () => (
+      brokersFromEnv(read('KAFKA_BOOTSTRAP_SERVERS', DEFAULT_KAFKA))
+    )),
+    dataDir,
+    databasePath: join(dataDir, `${service}.db`),
+    jwtSecret: read('JWT_SECRET', 'polyshop-dev-secret-not-for-production'),
+    logLevel: attempt('LOG_LEVEL', () => oneOf(read('LOG_LEVEL', 'info'), LOG_LEVELS)),
+    contractsDir: env.CONTRACTS_DIR ? resolve(env.CONTRACTS_DIR) : undefined,
+  };
+  if (problems.length > 0) throw new ConfigError(problems);
+  return Object.freeze(config);
+}
+
+function port(value) {
+  const number = Number(value);
+  if (!Number.isInteger(number) || number < 0 || number > 65535) {
+    throw new Error(`"${value}" is not a port (0-65535)`);
+  }
+  return number;
+}
+
+function httpUrl(value) {
+  const url = new URL(value);
+  if (!['http:', 'https:'].includes(url.protocol)) {
+    throw new Error(`"${value}" is not an http(s) URL`);
+  }
+  return value.replace(/\/+$/, '');
+}
+
+function oneOf(value, allowed) {
+  if (!allowed.includes(value)) throw new Error(`"${value}" is not one of ${allowed.join(', ')}`);
+  return value;
+}

@@ -1,0 +1,75 @@
+/**
+ * One SQLite file per service (database per service), through better-sqlite3.
+ *
+ * better-sqlite3 is synchronous: a transaction is a plain function that runs
+ * start to end without yielding to the event loop, so no other callback can
+ * interleave with it. That is what makes "the handler's writes and the
+ * processed event id commit together" simple to get right.
+ */
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import Database from 'better-sqlite3';
+
+const BUSY_TIMEOUT_MS = 5000;
+
+/**
+ * Opens (and creates) the database file with the settings every service
+ * wants: WAL (readers never block the writer), foreign keys enforced, and a
+ * wait instead of an immediate SQLITE_BUSY when another connection writes.
+ *
+ * @param {string} path a file path, or ':memory:' in tests
+ */
+export function openDatabase(path) {
+  if (path !== ':memory:') mkdirSync(dirname(path), { recursive: true });
+  const db = new Database(path);
+  db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma(`busy_timeout = ${BUSY_TIMEOUT_MS}`);
+  return db;
+}
+
+/**
+ * Brings the schema up to date. `statements[i]` is migration number i + 1;
+ * SQLite's `user_version` remembers how many have run. Append new statements,
+ * never edit old ones: a database in the field already ran them.
+ *
+ * @param {import('better-sqlite3').Database} db
+ * @param {string[]} statements SQL, one migration each (several statements allowed)
+ */
+export function migrate(db, statements) {
+  const apply = db.transaction(() => {
+    const current = db.pragma('user_version', { simple: true });
+    for (let version = current; version < statements.length; version += 1) {
+      db.exec(statements[version]);
+      db.pragma(`user_version = ${version + 1}`);
+    }
+  });
+  apply.immediate();
+}
+
+/**
+ * The table of event ids a consumer has handled: its idempotency memory.
+ * Part of every consuming service's migrations.
+ */
+export const PROCESSED_EVENTS_TABLE = `
+  CREATE TABLE IF NOT EXISTS processed_events (
+    event_id     TEXT PRIMARY KEY,
+    type         TEXT NOT NULL,
+    processed_at TEXT NOT NULL
+  )`;
+
+/** @returns {boolean} true if the event was handled before */
+export function wasProcessed(db, eventId) {
+  return db.prepare('SELECT 1 FROM processed_events WHERE event_id = ?').get(eventId) !== undefined;
+}
+
+/**
+ * Records an event as handled. Call it inside the handler's transaction.
+ * @returns {boolean} false when the id was already there (a redelivery)
+ */
+export function markProcessed(db, event) {
+  const result = db.prepare(
+    'INSERT OR IGNORE INTO processed_events (event_id, type, processed_at) VALUES (?, ?, ?)',
+  ).run(event.id, event.type, new Date().toISOString());
+  return result.changes === 1;
+}

@@ -1,0 +1,141 @@
+/**
+ * What every Express app of polyshop has: problem JSON errors (RFC 9457),
+ * a bounded JSON body parser, a 404 fallback, health routes, and starting
+ * and stopping the web server.
+ *
+ * Routes throw `HttpProblem` subclasses (or let any error escape); Express 5
+ * forwards rejected async handlers to `problemHandler`, the one place that
+ * turns errors into responses. A client always gets the same error shape.
+ */
+import { once } from 'node:events';
+import http from 'node:http';
+import express from 'express';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+/** An error that becomes a problem response with its status. */
+export class HttpProblem extends Error {
+  constructor(status, title, detail, { headers = {}, ...extensions } = {}) {
+    super(detail ?? title);
+    this.name = this.constructor.name;
+    this.status = status;
+    this.title = title;
+    this.detail = detail;
+    this.headers = headers;
+    this.extensions = extensions;
+  }
+}
+
+export class NotFound extends HttpProblem {
+  constructor(detail) {
+    super(404, 'Not Found', detail);
+  }
+}
+
+export class BadRequest extends HttpProblem {
+  constructor(detail) {
+    super(400, 'Bad Request', detail);
+  }
+}
+
+/** Writes a problem response. */
+export function sendProblem(res, { status, title, detail, headers = {}, extensions = {} }) {
+  const body = { type: 'about:blank', title, status };
+  if (detail) body.detail = detail;
+  body.instance = res.req.originalUrl.split('?')[0];
+  res.status(status).set(headers).type(PROBLEM_CONTENT_TYPE);
+  res.send(JSON.stringify({ ...body, ...extensions }));
+}
+
+/** JSON bodies up to `limit`; malformed JSON becomes a 400 problem, too large a 413. */
+export function jsonBody({ limit = '100kb' } = {}) {
+  return express.json({ limit });
+}
+
+/** The last route: anything unmatched is a 404 problem. */
+export function notFoundHandler(req) {
+  throw new NotFound(`no route for ${req.method} ${req.path}`);
+}
+
+/**
+ * The error middleware, registered after every route.
+ * @param {object} options
+ * @param {import('pino').Logger} options.logger
+ */
+export function problemHandler({ logger }) {
+  // Express tells error middleware apart by its four parameters.
+  return (error, req, res, _next) => {
+    if (error instanceof HttpProblem) return sendProblem(res, error);
+    // Errors of Express's own body parser carry a status and are safe to show.
+    if (Number.isInteger(error.status) && error.status >= 400 && error.status < 500) {
+      const { status } = error;
+      const malformed = error.type === 'entity.parse.failed';
+      const detail = malformed ? 'the body is not valid JSON' : error.message;
+      return sendProblem(res, { status, title: http.STATUS_CODES[status], detail });
+    }
+    logger.error({ err: error, method: req.method, path: req.path }, 'unhandled error');
+    return sendProblem(res, { status: 500, title: 'Internal Server Error' });
+  };
+}
+
+/**
+ * One log line per request, with the gateway's X-Request-ID so a request can
+ * be followed across pieces. Health probes log at debug: they come every
+ * few seconds and would drown the rest.
+ */
+export function requestLogger(logger) {
+  const log = logger.child({ component: 'http' });
+  return (req, res, next) => {
+    const started = performance.now();
+    res.on('finish', () => {
+      const probe = req.path === '/livez' || req.path === '/readyz';
+      const level = probe ? 'debug' : res.statusCode >= 500 ? 'error' : 'info';
+      log[level]({
+        method: req.method,
+        path: req.path,
+        status: res.statusCode,
+        duration_ms: Math.round(performance.now() - started),
+        request_id: req.get('x-request-id'),
+      }, 'request');
+    });
+    next();
+  };
+}
+
+/**
+ * `GET /livez` (the process answers) and `GET /readyz` (every check passes).
+ * @param {Record<string, () => boolean>} checks e.g. { database, registered, consumer }
+ */
+export function healthRouter(checks) {
+  const router = express.Router();
+  router.get('/livez', (req, res) => {
+    res.json({ status: 'ok' });
+  });
+  router.get('/readyz', (req, res) => {
+    const entries = Object.entries(checks).map(([name, check]) => [name, Boolean(check())]);
+    const results = Object.fromEntries(entries);
+    const ready = Object.values(results).every(Boolean);
+    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: results });
+  });
+  return router;
+}
+
+/**
+ * Listens; port 0 picks a free port (tests).
+ * @returns {Promise<http.Server>} listening; `server.address().port` is the port
+ */
+export async function startWebServer(app, { host = '127.0.0.1', port = 0 } = {}) {
+  const server = http.createServer(app);
+  server.listen(port, host);
+  await once(server, 'listening');
+  return server;
+}
+
+/** Stops accepting connections and waits for requests in flight. */
+export async function stopWebServer(server) {
+  if (!server.listening) return;
+  const closed = once(server, 'close');
+  server.close();
+  server.closeIdleConnections();
+  await closed;
+}

@@ -1,0 +1,111 @@
+/**
+ * Calling another service through client-side discovery.
+ *
+ * The instances come from the discovery cache (no registry call on the
+ * request path), taken in turn (round robin). A call that cannot reach its
+ * instance (refused, reset, timed out) is tried once more on another one;
+ * an instance that answered, even with an error status, has answered, and
+ * its answer is the caller's to judge (`UpstreamError`).
+ */
+import { TransientError } from './errors.js';
+
+/** No instance of the service is known, or none of those tried answered. */
+export class ServiceUnavailable extends TransientError {
+  constructor(service, detail, { cause } = {}) {
+    super(`${service} unavailable: ${detail}`, { cause });
+    this.service = service;
+    this.status = 503;
+  }
+}
+
+/**
+ * The instance answered with a status other than 2xx. A 5xx or 429 is
+ * `transient` (worth trying again later); a 4xx is the answer.
+ */
+export class UpstreamError extends Error {
+  constructor(service, status, body) {
+    super(`${service} answered ${status}`);
+    this.name = 'UpstreamError';
+    this.service = service;
+    this.status = status;
+    this.body = body;
+    this.transient = status >= 500 || status === 429;
+  }
+}
+
+const ATTEMPTS = 2;
+
+/**
+ * @param {object} options
+ * @param {{instances: (name: string) => object[]}} options.discovery from createDiscovery()
+ * @param {string} options.service the service to call, e.g. 'orders'
+ * @param {number} [options.timeoutMs] per attempt
+ */
+export function createServiceClient({ discovery, service, timeoutMs = 2000, logger }) {
+  return new ServiceClient({ discovery, service, timeoutMs, logger });
+}
+
+export class ServiceClient {
+  #discovery; #service; #timeoutMs; #log;
+  #next = 0;
+
+  constructor({ discovery, service, timeoutMs, logger }) {
+    this.#discovery = discovery;
+    this.#service = service;
+    this.#timeoutMs = timeoutMs;
+    this.#log = logger.child({ component: 'service-client', target: service });
+  }
+
+  /**
+   * GET `path` on an instance and parse its JSON answer.
+   * @returns {Promise<any>} the body of a 2xx answer
+   * @throws {UpstreamError} the instance answered with another status
+   * @throws {ServiceUnavailable} no instance, or none of those tried answered
+   */
+  async getJson(path, { headers = {} } = {}) {
+    const candidates = this.#pick(ATTEMPTS);
+    if (candidates.length === 0) {
+      throw new ServiceUnavailable(this.#service, 'no live instance in the registry');
+    }
+    let lastError;
+    for (const instance of candidates) {
+      const url = `http://${instance.host}:${instance.port}${path}`;
+      let response;
+      try {
+        response = await fetch(url, {
+          headers: { accept: 'application/json', ...headers },
+          signal: AbortSignal.timeout(this.#timeoutMs),
+        });
+      } catch (error) {
+        lastError = error;
+        const instanceId = instance.instance_id;
+        this.#log.warn({ err: error, instance_id: instanceId }, 'instance did not answer');
+        continue;
+      }
+      return readAnswer(this.#service, response);
+    }
+    throw new ServiceUnavailable(this.#service, 'no instance answered', { cause: lastError });
+  }
+
+  // Up to `count` different instances, starting with the next in turn.
+  #pick(count) {
+    const instances = this.#discovery.instances(this.#service);
+    if (instances.length === 0) return [];
+    const start = this.#next++ % instances.length;
+    const rotated = [...instances.slice(start), ...instances.slice(0, start)];
+    return rotated.slice(0, count);
+  }
+}
+
+async function readAnswer(service, response) {
+  const text = await response.text();
+  let body;
+  try {
+    body = text ? JSON.parse(text) : null;
+  } catch {
+    // Not JSON (an error page from a proxy, say): an answer, but not a usable one.
+    throw new UpstreamError(service, response.status, text.slice(0, 500));
+  }
+  if (!response.ok) throw new UpstreamError(service, response.status, body);
+  return body;
+}

@@ -1,0 +1,76 @@
+/**
+ * The event contracts: every example in contracts/events/examples passes or
+ * fails as its name says, and every event type has both examples.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { findContractsDir, InvalidEvent, loadContracts, newEvent } from '../../src/events.js';
+
+const contracts = loadContracts();
+const examplesDir = join(contracts.dir, 'events', 'examples');
+const examples = readdirSync(examplesDir).filter((name) => name.endsWith('.json')).sort();
+
+function readExample(name) {
+  return JSON.parse(readFileSync(join(examplesDir, name), 'utf8'));
+}
+
+test('when no folder is given, then the contracts are found in the repository', () => {
+  assert.equal(contracts.dir, findContractsDir());
+  assert.ok(contracts.types.includes('order.created'));
+});
+
+test('when an event type has a schema, then it has a valid and an invalid example', () => {
+  for (const type of contracts.types) {
+    assert.ok(examples.includes(`${type}.valid.json`), `${type}.valid.json is missing`);
+    assert.ok(examples.includes(`${type}.invalid.json`), `${type}.invalid.json is missing`);
+  }
+});
+
+for (const name of examples.filter((file) => file.endsWith('.valid.json'))) {
+  test(`when validating ${name}, then it passes`, () => {
+    assert.doesNotThrow(() => contracts.validate(readExample(name)));
+  });
+}
+
+for (const name of examples.filter((file) => file.endsWith('.invalid.json'))) {
+  test(`when validating ${name}, then it fails with a reason`, () => {
+    assert.throws(() => contracts.validate(readExample(name)), (error) => {
+      assert.ok(error instanceof InvalidEvent);
+      assert.match(error.reason, /\S/);
+      return true;
+    });
+  });
+}
+
+test('when a message is not JSON, then parse throws InvalidEvent', () => {
+  assert.throws(() => contracts.parse(Buffer.from('{not json')), { name: 'InvalidEvent', message: /not JSON/ });
+});
+
+test('when an event has an unknown type, then it is invalid', () => {
+  const event = { ...readExample('order.created.valid.json'), type: 'order.teleported' };
+  assert.throws(() => contracts.validate(event), { reason: /unknown event type "order.teleported"/ });
+});
+
+test('when a field is wrong, then the reason names where', () => {
+  const event = readExample('order.created.valid.json');
+  event.data.items[0].quantity = 0;
+  assert.throws(() => contracts.validate(event), { reason: /\/data\/items\/0\/quantity/ });
+});
+
+test('when newEvent builds an event, then it is valid against its schema', () => {
+  const orderId = '0b6a7a52-3f0e-4c59-9d3a-3f1c2a7e5b10';
+  const event = newEvent('inventory.rejected', '/inventory', orderId, {
+    order_id: orderId, user: 'alice', reason: 'not enough stock for TEA-SENCHA',
+  });
+  assert.doesNotThrow(() => contracts.validate(event));
+  assert.match(event.id, /^[0-9a-f-]{36}$/);
+  assert.ok(!Number.isNaN(Date.parse(event.time)));
+});
+
+test('when asked for the topic of a type, then topics.json answers', () => {
+  assert.equal(contracts.topicOf('inventory.reserved'), 'inventory');
+  assert.equal(contracts.topicOf('payment.declined'), 'payments');
+  assert.equal(contracts.deadLetterSuffix, '.dlq');
+});

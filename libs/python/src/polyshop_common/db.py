@@ -1,0 +1,78 @@
+"""SQLite, the way every Python service of polyshop uses it.
+
+One file per service (database per service), WAL mode so readers never
+wait for the writer, and explicit transactions: `transaction(conn)` takes
+the write lock at BEGIN (IMMEDIATE), so two writers queue on `busy_timeout`
+instead of failing half-way. Each thread opens its own connection.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from polyshop_common.events import utc_now
+
+BUSY_TIMEOUT_MS = 5000
+
+PROCESSED_EVENTS_TABLE = """
+CREATE TABLE IF NOT EXISTS processed_events (
+    event_id TEXT PRIMARY KEY,
+    type TEXT NOT NULL,
+    processed_at TEXT NOT NULL
+)"""
+
+
+def connect(path: str | Path) -> sqlite3.Connection:
+    """Open (creating if needed) a database file; the caller closes it."""
+    if str(path) != ":memory:":
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    # isolation_level=None: no implicit BEGIN; `transaction()` says where one starts.
+    conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False)
+    conn.row_factory = sqlite3.Row
+    conn.execute(f"PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}")
+    conn.execute("PRAGMA journal_mode = WAL")
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("PRAGMA synchronous = NORMAL")  # durable at each commit in WAL mode
+    return conn
+
+
+@contextmanager
+def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
+    """One write transaction: everything inside commits together, or nothing does."""
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        yield conn
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+    conn.execute("COMMIT")
+
+
+def migrate(conn: sqlite3.Connection, statements: Iterable[str]) -> None:
+    """Run `CREATE ... IF NOT EXISTS` statements; running them again changes nothing."""
+    with transaction(conn):
+        for statement in statements:
+            conn.execute(statement)
+
+
+def mark_processed(conn: sqlite3.Connection, event_id: str, event_type: str) -> bool:
+    """Record an event id inside the caller's transaction.
+
+    False means the id is there already: the event is a redelivery and its
+    work is done.
+    """
+    cursor = conn.execute(
+        "INSERT OR IGNORE INTO processed_events (event_id, type, processed_at) VALUES (?, ?, ?)",
+        (event_id, event_type, utc_now()),
+    )
+    return cursor.rowcount == 1
+
+
+def is_transient(error: BaseException) -> bool:
+    """A database error worth retrying: the file is locked or busy, not a bug."""
+    return isinstance(error, sqlite3.OperationalError) and (
+        "locked" in str(error) or "busy" in str(error)
+    )

@@ -1,0 +1,122 @@
+"""The event contracts: CloudEvents envelopes checked against one JSON Schema per type.
+
+The schemas live once, in `contracts/events/`, and the Node.js services read
+the same files. `Contracts.load()` reads them at start-up (never at import);
+`validate(event)` raises `InvalidEvent` with a reason a person can act on,
+and that reason is what a dead-lettered message carries.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import best_match
+from referencing import Registry, Resource
+
+SCHEMA_SUFFIX = ".schema.json"
+SPEC_VERSION = "1.0"
+
+
+class InvalidEvent(ValueError):
+    """The message is not an event this system knows, or breaks its type's schema."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+def find_contracts_dir(start: Path | None = None) -> Path | None:
+    """The `contracts/` folder of the repository this code runs from, if any.
+
+    Inside a container the library is installed elsewhere: there the
+    service's settings pass CONTRACTS_DIR instead.
+    """
+    here = (start or Path(__file__)).resolve()
+    for folder in here.parents:
+        if (folder / "contracts" / "topics.json").is_file():
+            return folder / "contracts"
+    return None
+
+
+class Contracts:
+    """The schemas and topics of contracts/, read once."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        topics = json.loads((directory / "topics.json").read_text())
+        self.dead_letter_suffix: str = topics["dead_letter_suffix"]
+        self.topics: dict[str, list[str]] = topics["topics"]
+        self._validators = _load_validators(directory / "events")
+
+    @classmethod
+    def load(cls, directory: Path | None = None) -> Contracts:
+        found = directory or find_contracts_dir()
+        if found is None or not (found / "topics.json").is_file():
+            raise FileNotFoundError(
+                f"no contracts folder at {found}: set CONTRACTS_DIR to the contracts/ folder"
+            )
+        return cls(found)
+
+    @property
+    def types(self) -> set[str]:
+        return set(self._validators)
+
+    def topic_of(self, event_type: str) -> str:
+        for topic, types in self.topics.items():
+            if event_type in types:
+                return topic
+        raise KeyError(f"no topic carries {event_type}")
+
+    def dead_letter_topic(self, topic: str) -> str:
+        return topic + self.dead_letter_suffix
+
+    def validate(self, event: Any) -> None:
+        """Return if `event` is valid; raise InvalidEvent saying why not."""
+        if not isinstance(event, dict):
+            raise InvalidEvent("an event is a JSON object")
+        event_type = event.get("type")
+        validator = self._validators.get(event_type) if isinstance(event_type, str) else None
+        if validator is None:
+            raise InvalidEvent(f"unknown event type {event_type!r}")
+        error = best_match(validator.iter_errors(event))
+        if error is not None:
+            where = "/".join(str(part) for part in error.absolute_path) or "(the event)"
+            raise InvalidEvent(f"{event_type}: {where}: {error.message}")
+
+
+def new_event(event_type: str, source: str, subject: str, data: dict[str, Any]) -> dict[str, Any]:
+    """A CloudEvents 1.0 envelope with a fresh id and the current UTC time."""
+    return {
+        "specversion": SPEC_VERSION,
+        "id": str(uuid.uuid4()),
+        "source": source,
+        "type": event_type,
+        "subject": subject,
+        "time": utc_now(),
+        "datacontenttype": "application/json",
+        "data": data,
+    }
+
+
+def utc_now() -> str:
+    """RFC 3339 UTC time with milliseconds and a Z: 2026-11-27T10:15:00.123Z."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _load_validators(folder: Path) -> dict[str, Draft202012Validator]:
+    schemas = [json.loads(path.read_text()) for path in sorted(folder.glob("*" + SCHEMA_SUFFIX))]
+    registry = Registry().with_resources(
+        (schema["$id"], Resource.from_contents(schema)) for schema in schemas
+    )
+    validators = {}
+    for schema in schemas:
+        event_type = schema.get("properties", {}).get("type", {}).get("const")
+        if event_type:  # the envelope and the shared defs have no type of their own
+            Draft202012Validator.check_schema(schema)
+            validators[event_type] = Draft202012Validator(schema, registry=registry)
+    return validators

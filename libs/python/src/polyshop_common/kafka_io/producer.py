@@ -1,0 +1,110 @@
+"""Publishing events: JSON value, key = the order id, traceparent header.
+
+`send` returns only once the broker has the event on all in-sync replicas
+(acks="all"), or raises `PublishError`; a caller that marks something "sent"
+after `send` returned can rely on it. The client is built on the first send,
+so a service starts even while the broker is away.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import socket
+import threading
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from kafka import KafkaProducer
+from kafka.errors import KafkaConnectionError, KafkaError
+
+from polyshop_common.errors import TransientError
+
+log = logging.getLogger(__name__)
+
+Headers = Sequence[tuple[str, bytes]]
+
+
+class PublishError(TransientError):
+    """The broker did not acknowledge the message in time."""
+
+
+def encode(event: dict[str, Any]) -> bytes:
+    return json.dumps(event, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+def decode(value: bytes | None) -> Any:
+    """The JSON value of a message; ValueError if it is none."""
+    if value is None:
+        raise ValueError("the message has no value")
+    return json.loads(value)
+
+
+def reachable(bootstrap: str, timeout: float = 1.0) -> bool:
+    """Does any bootstrap broker accept a TCP connection?
+
+    Checked before building a client: kafka-python leaves the sockets of a
+    client that failed to bootstrap open, and a retry loop would pile them up.
+    """
+    for address in bootstrap.split(","):
+        host, _, port = address.strip().rpartition(":")
+        try:
+            socket.create_connection((host, int(port)), timeout=timeout).close()
+        except (OSError, ValueError):
+            continue
+        return True
+    return False
+
+
+class Producer:
+    def __init__(
+        self,
+        bootstrap: str,
+        client_id: str,
+        *,
+        timeout: float = 10.0,
+        factory: Callable[..., Any] = KafkaProducer,
+    ) -> None:
+        self.bootstrap = bootstrap
+        self.client_id = client_id
+        self.timeout = timeout
+        self._factory = factory
+        self._client: Any = None
+        self._lock = threading.Lock()
+
+    def send(self, topic: str, event: dict[str, Any], traceparent: str | None = None) -> None:
+        """Publish one event keyed by its subject (the order id) and wait for the ack."""
+        headers = [("traceparent", traceparent.encode())] if traceparent else []
+        self.send_raw(topic, event["subject"].encode(), encode(event), headers)
+
+    def send_raw(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: Headers
+    ) -> None:
+        """Publish bytes as they are (the dead-letter path keeps key and value unchanged)."""
+        try:
+            future = self._producer().send(topic, key=key, value=value, headers=list(headers))
+            future.get(timeout=self.timeout)
+        except KafkaError as error:
+            raise PublishError(f"publishing to {topic} failed: {error}") from error
+
+    def close(self, timeout: float = 5.0) -> None:
+        with self._lock:
+            if self._client is not None:
+                self._client.close(timeout=timeout)
+                self._client = None
+
+    def _producer(self) -> Any:
+        with self._lock:
+            if self._client is None:
+                if not reachable(self.bootstrap):
+                    raise KafkaConnectionError(f"no broker answers at {self.bootstrap}")
+                self._client = self._factory(
+                    bootstrap_servers=self.bootstrap,
+                    client_id=self.client_id,
+                    acks="all",
+                    # Fail fast (and let the caller retry) while the broker is away.
+                    bootstrap_timeout_ms=int(self.timeout * 1000),
+                    max_block_ms=int(self.timeout * 1000),
+                )
+                log.info("connected to Kafka", extra={"bootstrap": self.bootstrap})
+            return self._client

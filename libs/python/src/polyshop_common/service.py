@@ -1,0 +1,156 @@
+"""The runtime of a Python service: what runs beside its HTTP handlers.
+
+Registration (and discovery, where the service calls others), Kafka
+consumers and outbox relays are threads of the gunicorn worker. They start
+in `post_worker_init` (on the first request under Flask's dev server) and
+stop in `worker_exit`: the instance leaves the registry FIRST, so no caller
+is sent to it while its consumers and relays wind down. Nothing blocks
+start-up: while the registry or the broker is away the threads keep trying,
+and `/readyz` answers 503 until every part is up.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Protocol
+
+from flask import Flask
+
+from polyshop_common.events import Contracts
+from polyshop_common.health import EXTENSION, health
+from polyshop_common.kafka_io import ConsumerLoop, Handler, Producer
+from polyshop_common.outbox import OutboxRelay
+from polyshop_common.registry import Discovery, Registration, RegistryApi
+from polyshop_common.settings import ServiceSettings
+
+log = logging.getLogger(__name__)
+
+
+class Worker(Protocol):
+    @property
+    def running(self) -> bool: ...
+    def start(self) -> None: ...
+    def stop(self) -> None: ...
+
+
+class Runtime:
+    def __init__(self, service: str, settings: ServiceSettings, *, discover: bool = False) -> None:
+        host, port = settings.advertised_host, settings.port
+        self.registration = Registration(
+            RegistryApi(settings.registry_url, settings.registry_token),
+            service,
+            host,
+            port,
+            health_url=f"http://{host}:{port}/readyz",
+            metadata={"language": "python"},
+        )
+        self.discovery = Discovery(RegistryApi(settings.registry_url)) if discover else None
+        self._workers: dict[str, Worker] = {}
+        self._closers: list[Any] = []
+        self._lock = threading.Lock()
+        self._started = False
+
+    def add_worker(self, name: str, worker: Worker) -> Worker:
+        self._workers[name] = worker
+        return worker
+
+    def on_stop(self, close: Any) -> None:
+        """Run `close()` last on stop (a producer's flush, say)."""
+        self._closers.append(close)
+
+    def start(self) -> None:
+        if self._started:  # cheap check first: this runs before every dev-server request
+            return
+        with self._lock:
+            if self._started:
+                return
+            self._started = True
+            self.registration.start()
+            if self.discovery:
+                self.discovery.start()
+            for worker in self._workers.values():
+                worker.start()
+            log.info("runtime started", extra={"workers": list(self._workers)})
+
+    def stop(self) -> None:
+        with self._lock:
+            if not self._started:
+                return
+            self._started = False
+            self.registration.close()  # leave the registry first
+            if self.discovery:
+                self.discovery.close()
+            for worker in reversed(self._workers.values()):
+                worker.stop()
+            for close in self._closers:
+                close()
+            log.info("runtime stopped")
+
+    def checks(self) -> dict[str, bool]:
+        checks = {"registered": self.registration.registered}
+        if self.discovery:
+            checks["discovery"] = self.discovery.ready
+        checks |= {name: worker.running for name, worker in self._workers.items()}
+        return checks
+
+
+def add_event_workers(
+    runtime: Runtime,
+    service: str,
+    settings: ServiceSettings,
+    contracts: Contracts,
+    *,
+    topics: list[str],
+    handlers: dict[str, Handler],
+) -> OutboxRelay:
+    """An outbox relay and a consumer (group = the service name) sharing one producer.
+
+    The relay starts first and stops last, so events the consumer's last
+    handler enqueued still have a chance to go out.
+    """
+    path = settings.database(service)
+    producer = Producer(settings.kafka_bootstrap, service)
+    relay = OutboxRelay(path, producer, idle_seconds=0.2)
+    consumer = ConsumerLoop(
+        topics=topics,
+        group_id=service,
+        handlers=handlers,
+        db_path=path,
+        bootstrap=settings.kafka_bootstrap,
+        contracts=contracts,
+        producer=producer,
+    )
+    runtime.add_worker("outbox_relay", relay)
+    runtime.add_worker("consumer", consumer)
+    runtime.on_stop(producer.close)
+    return relay
+
+
+def init_app(app: Flask, runtime: Runtime, settings: ServiceSettings) -> None:
+    for warning in settings.insecure_defaults():
+        log.warning(warning)
+    app.extensions[EXTENSION] = runtime
+    app.register_blueprint(health)
+    if settings.start_background:
+        app.before_request(runtime.start)  # Flask's dev server has no worker hooks
+
+
+def runtime_of(app: Flask) -> Runtime:
+    return app.extensions[EXTENSION]
+
+
+# gunicorn server hooks: a service's gunicorn.conf.py imports these two names.
+
+
+def post_worker_init(worker: Any) -> None:
+    runtime_of(worker.wsgi).start()
+
+
+def worker_exit(_server: Any, worker: Any) -> None:
+    if isinstance(getattr(worker, "wsgi", None), Flask):
+        runtime_of(worker.wsgi).stop()
+
+
+def bind_address(host: str, port: int) -> str:
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -1,0 +1,14 @@
+/**
+ * Events of the `payments` topic, as inventory handles them.
+ */
+import { releaseAndTell } from './orders.js';
+
+/** @param {{contracts: import('@polyshop/common').Contracts}} deps */
+export function paymentHandlers({ contracts }) {
+  return {
+    'payment.declined': (event, tx, { headers }) => {
+      const { order_id: orderId, reason } = event.data;
+      releaseAndTell(tx, { contracts, headers }, orderId, `payment declined: ${reason}`);
+    },
+  };
+}

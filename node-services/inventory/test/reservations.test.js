@@ -1,0 +1,87 @@
+/**
+ * The domain alone: an in-memory database seeded from the contracts, no
+ * network.
+ */
+import { test, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import { findContractsDir } from '@polyshop/common';
+import { openInventoryDatabase } from '../src/database.js';
+import { commit, findReservation, release, reserve } from '../src/domain/reservations.js';
+import { getStock, listStock } from '../src/domain/stock.js';
+
+const ORDER = 'b3f9f6de-7a0e-4d7b-9a55-0c2f3f1f0a01';
+let db;
+
+beforeEach(() => {
+  db = openInventoryDatabase(':memory:', { contractsDir: findContractsDir() });
+});
+
+test('when the database is new, then the stock comes from the seed products', () => {
+  assert.equal(listStock(db).length, 10);
+  assert.deepEqual(getStock(db, 'TEA-EARL-GREY'), { sku: 'TEA-EARL-GREY', available: 120, reserved: 0 });
+});
+
+test('when every line is in stock, then every line is reserved', () => {
+  const result = reserve(db, {
+    orderId: ORDER, user: 'alice', items: [{ sku: 'MUG-STONEWARE', quantity: 2 }, { sku: 'TEA-SENCHA', quantity: 1 }],
+  });
+  assert.equal(result.outcome, 'reserved');
+  assert.deepEqual(getStock(db, 'MUG-STONEWARE'), { sku: 'MUG-STONEWARE', available: 38, reserved: 2 });
+  assert.deepEqual(getStock(db, 'TEA-SENCHA'), { sku: 'TEA-SENCHA', available: 79, reserved: 1 });
+  assert.equal(findReservation(db, ORDER).status, 'HELD');
+});
+
+test('when one line is short, then nothing is reserved and the reason names the sku', () => {
+  const result = reserve(db, {
+    orderId: ORDER, user: 'alice', items: [{ sku: 'MUG-STONEWARE', quantity: 2 }, { sku: 'ESPRESSO-MACHINE', quantity: 6 }],
+  });
+  assert.deepEqual(result, {
+    outcome: 'rejected', reason: 'not enough stock for ESPRESSO-MACHINE: 6 requested, 5 available',
+  });
+  assert.equal(getStock(db, 'MUG-STONEWARE').available, 40);
+  assert.equal(findReservation(db, ORDER).status, 'REJECTED');
+});
+
+test('when a sku is unknown, then the order is rejected naming it', () => {
+  const result = reserve(db, { orderId: ORDER, user: 'alice', items: [{ sku: 'NO-SUCH', quantity: 1 }] });
+  assert.deepEqual(result, { outcome: 'rejected', reason: 'unknown sku NO-SUCH' });
+});
+
+test('when a sku appears on two lines, then the quantities are added before checking', () => {
+  const items = [{ sku: 'ESPRESSO-MACHINE', quantity: 3 }, { sku: 'ESPRESSO-MACHINE', quantity: 3 }];
+  assert.equal(reserve(db, { orderId: ORDER, user: 'alice', items }).outcome, 'rejected');
+  const fits = [{ sku: 'KETTLE-GOOSENECK', quantity: 4 }, { sku: 'KETTLE-GOOSENECK', quantity: 6 }];
+  const other = 'b3f9f6de-7a0e-4d7b-9a55-0c2f3f1f0a02';
+  assert.equal(reserve(db, { orderId: other, user: 'alice', items: fits }).outcome, 'reserved');
+  assert.deepEqual(getStock(db, 'KETTLE-GOOSENECK'), { sku: 'KETTLE-GOOSENECK', available: 0, reserved: 10 });
+});
+
+test('when an order is reserved a second time, then nothing changes', () => {
+  const order = { orderId: ORDER, user: 'alice', items: [{ sku: 'TEA-SENCHA', quantity: 5 }] };
+  reserve(db, order);
+  assert.deepEqual(reserve(db, order), { outcome: 'duplicate' });
+  assert.equal(getStock(db, 'TEA-SENCHA').reserved, 5);
+});
+
+test('when a held reservation is released, then the stock is available again, once', () => {
+  reserve(db, { orderId: ORDER, user: 'alice', items: [{ sku: 'TEA-SENCHA', quantity: 5 }] });
+  assert.deepEqual(release(db, ORDER, 'payment declined'), [{ sku: 'TEA-SENCHA', quantity: 5 }]);
+  assert.deepEqual(getStock(db, 'TEA-SENCHA'), { sku: 'TEA-SENCHA', available: 80, reserved: 0 });
+  assert.equal(release(db, ORDER, 'order cancelled'), null);
+  assert.equal(getStock(db, 'TEA-SENCHA').available, 80);
+});
+
+test('when there is no held reservation, then release does nothing', () => {
+  assert.equal(release(db, ORDER, 'order cancelled'), null);
+  reserve(db, { orderId: ORDER, user: 'alice', items: [{ sku: 'NO-SUCH', quantity: 1 }] });
+  assert.equal(release(db, ORDER, 'order cancelled'), null);
+});
+
+test('when a held reservation is committed, then the goods are gone from reserved, once', () => {
+  reserve(db, { orderId: ORDER, user: 'alice', items: [{ sku: 'TEA-SENCHA', quantity: 5 }] });
+  assert.equal(commit(db, ORDER), true);
+  assert.deepEqual(getStock(db, 'TEA-SENCHA'), { sku: 'TEA-SENCHA', available: 75, reserved: 0 });
+  assert.equal(commit(db, ORDER), false);
+  assert.equal(release(db, ORDER, 'late cancel'), null, 'a sold reservation is not released');
+  assert.equal(getStock(db, 'TEA-SENCHA').available, 75);
+});

@@ -1,0 +1,25 @@
+/**
+ * Notifications' consumer: group "notifications" on the topic `orders`
+ * (docs/saga.md). The loop (validation, dead letters, idempotency, commits)
+ * is @polyshop/common's; the handlers hand each event to the domain.
+ */
+import { createConsumerLoop } from '@polyshop/common';
+import { SERVICE } from '../config.js';
+import { orderHandlers } from './orders.js';
+
+export const TOPICS = ['orders'];
+
+export function createNotificationsConsumer({
+  kafka, db, contracts, producer, orders, jwtSecret, logger,
+}) {
+  return createConsumerLoop({
+    kafka,
+    groupId: SERVICE,
+    topics: TOPICS,
+    handlers: orderHandlers({ orders, jwtSecret, logger }),
+    db,
+    contracts,
+    producer,
+    logger,
+  });
+}

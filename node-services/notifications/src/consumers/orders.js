@@ -1,0 +1,55 @@
+/**
+ * Events of the `orders` topic, as notifications handles them.
+ *
+ * order.created only teaches us who owns the order. order.confirmed and
+ * order.cancelled become a notification, written with the order summary
+ * that orders gives (client-side discovery, with a service token). The
+ * summary is fetched in `prepare`, outside the transaction; if orders cannot
+ * be reached the consumer retries the event without committing it.
+ */
+import { serviceToken, UpstreamError } from '@polyshop/common';
+import { SERVICE } from '../config.js';
+import { addNotification, messageFor, recordOwner } from '../domain/notifications.js';
+
+/**
+ * @param {object} deps
+ * @param {import('@polyshop/common').ServiceClient} deps.orders a client of the orders service
+ * @param {string} deps.jwtSecret signs the service token
+ */
+export function orderHandlers({ orders, jwtSecret, logger }) {
+  const log = logger.child({ component: 'order-handlers' });
+
+  async function orderSummary(event, { headers }) {
+    const token = await serviceToken(SERVICE, jwtSecret);
+    const traceparent = headers.traceparent?.toString();
+    const path = `/orders/${encodeURIComponent(event.data.order_id)}`;
+    try {
+      return await orders.getJson(path, {
+        headers: { authorization: `Bearer ${token}`, ...(traceparent ? { traceparent } : {}) },
+      });
+    } catch (error) {
+      // Orders answered that it does not know the order: waiting will not
+      // change that, so the notification is written from the event alone.
+      if (error instanceof UpstreamError && error.status === 404) {
+        log.warn({ order_id: event.data.order_id }, 'orders does not know the order');
+        return null;
+      }
+      throw error;
+    }
+  }
+
+  const notify = {
+    prepare: orderSummary,
+    apply: (event, tx, { prepared: summary }) => {
+      const { order_id: orderId, user } = event.data;
+      recordOwner(tx, orderId, user);
+      addNotification(tx, { orderId, user, type: event.type, message: messageFor(event, summary) });
+    },
+  };
+
+  return {
+    'order.created': (event, tx) => recordOwner(tx, event.data.order_id, event.data.user),
+    'order.confirmed': notify,
+    'order.cancelled': notify,
+  };
+}

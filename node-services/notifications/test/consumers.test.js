@@ -1,0 +1,132 @@
+/**
+ * Notifications' handlers without Kafka, against a stand-in orders
+ * instance on port 0: each runs as the consumer loop runs it (prepare, then
+ * apply in a transaction).
+ */
+import { test, before, after, beforeEach } from 'node:test';
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import { once } from 'node:events';
+import { randomUUID } from 'node:crypto';
+import {
+  createLogger, createServiceClient, isTransient, loadContracts, newEvent, ServiceUnavailable,
+  verifyToken,
+} from '@polyshop/common';
+import { orderHandlers } from '../src/consumers/orders.js';
+import { openNotificationsDatabase } from '../src/database.js';
+import { notificationsOfOrder, ownerOf } from '../src/domain/notifications.js';
+
+const SECRET = 'test-secret';
+const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+const logger = createLogger({ service: 'notifications-test', level: 'silent' });
+const contracts = loadContracts();
+const ordersSeen = [];
+let ordersAnswer;
+let ordersServer;
+let instances;
+let handlers;
+let db;
+let orderId;
+
+before(async () => {
+  ordersServer = http.createServer((req, res) => {
+    ordersSeen.push({ url: req.url, headers: req.headers });
+    const { status, body } = ordersAnswer();
+    res.writeHead(status, { 'content-type': 'application/json' });
+    res.end(JSON.stringify(body));
+  });
+  ordersServer.listen(0, '127.0.0.1');
+  await once(ordersServer, 'listening');
+  const discovery = { instances: () => instances };
+  const orders = createServiceClient({ discovery, service: 'orders', timeoutMs: 500, logger });
+  handlers = orderHandlers({ orders, jwtSecret: SECRET, logger });
+});
+
+after(() => new Promise((resolve) => ordersServer.close(resolve)));
+
+beforeEach(() => {
+  db = openNotificationsDatabase(':memory:');
+  orderId = randomUUID();
+  ordersSeen.length = 0;
+  instances = [{ instance_id: 'orders-1', host: '127.0.0.1', port: ordersServer.address().port }];
+  ordersAnswer = () => ({
+    status: 200,
+    body: { id: orderId, status: 'CONFIRMED', items: [{ sku: 'TEA-SENCHA', quantity: 2 }], total_cents: 1780 },
+  });
+});
+
+function event(type, data) {
+  return contracts.validate(newEvent(type, '/orders', orderId, { order_id: orderId, user: 'alice', ...data }));
+}
+
+/** As the consumer loop does it: prepare outside, apply inside a transaction. */
+async function handle(incoming) {
+  const handler = handlers[incoming.type];
+  const context = { headers: { traceparent: Buffer.from(TRACEPARENT) } };
+  if (typeof handler === 'function') {
+    db.transaction(() => handler(incoming, db, context))();
+    return;
+  }
+  const prepared = await handler.prepare(incoming, context);
+  db.transaction(() => handler.apply(incoming, db, { ...context, prepared }))();
+}
+
+const CONFIRMED = { total_cents: 1780, currency: 'EUR' };
+
+test('when an order is confirmed, then a notification is stored with orders\' summary', async () => {
+  await handle(event('order.confirmed', CONFIRMED));
+  const [notification] = notificationsOfOrder(db, orderId);
+  assert.equal(notification.user, 'alice');
+  assert.equal(notification.type, 'order.confirmed');
+  assert.match(notification.message, /\(2 items\) is confirmed: 17\.80 EUR/);
+  assert.equal(ownerOf(db, orderId), 'alice');
+});
+
+test('when orders is asked, then the call carries a service token and the trace', async () => {
+  await handle(event('order.confirmed', CONFIRMED));
+  const [call] = ordersSeen;
+  assert.equal(call.url, `/orders/${orderId}`);
+  assert.equal(call.headers.traceparent, TRACEPARENT);
+  const principal = await verifyToken(call.headers.authorization.replace('Bearer ', ''), SECRET);
+  assert.deepEqual(principal, { name: 'service:notifications', isService: true });
+});
+
+test('when an order is cancelled, then the notification gives orders\' reason', async () => {
+  ordersAnswer = () => ({
+    status: 200,
+    body: { id: orderId, status: 'CANCELLED', items: [{ sku: 'X', quantity: 1 }], total_cents: 100, reason: 'out of stock' },
+  });
+  await handle(event('order.cancelled', { reason: 'inventory rejected' }));
+  assert.match(notificationsOfOrder(db, orderId)[0].message, /was cancelled: out of stock\.$/);
+});
+
+test('when no orders instance answers, then the handler fails and nothing is stored', async () => {
+  instances = [];
+  await assert.rejects(handle(event('order.confirmed', CONFIRMED)), ServiceUnavailable);
+  assert.deepEqual(notificationsOfOrder(db, orderId), []);
+});
+
+test('when orders fails with a 5xx, then the handler fails transiently so the event is retried', async () => {
+  ordersAnswer = () => ({ status: 503, body: { title: 'Service Unavailable' } });
+  await assert.rejects(handle(event('order.confirmed', CONFIRMED)), (error) => {
+    assert.equal(error.status, 503);
+    assert.equal(isTransient(error), true);
+    return true;
+  });
+  assert.deepEqual(notificationsOfOrder(db, orderId), []);
+});
+
+test('when orders does not know the order, then the notification is written from the event', async () => {
+  ordersAnswer = () => ({ status: 404, body: { title: 'Not Found' } });
+  await handle(event('order.confirmed', CONFIRMED));
+  assert.match(notificationsOfOrder(db, orderId)[0].message, /is confirmed: 17\.80 EUR/);
+});
+
+test('when an order is created, then only its owner is recorded', async () => {
+  await handle(event('order.created', {
+    items: [{ sku: 'TEA-SENCHA', quantity: 1, price_cents: 890 }], total_cents: 890, currency: 'EUR',
+  }));
+  assert.equal(ownerOf(db, orderId), 'alice');
+  assert.deepEqual(notificationsOfOrder(db, orderId), []);
+  assert.equal(ordersSeen.length, 0);
+});

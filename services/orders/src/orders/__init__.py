@@ -1,0 +1,51 @@
+"""polyshop's orders service: orders, their state machine, and a transactional outbox.
+
+Read `create_app` first: every other module is reached from it by name.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from orders import context, errors, saga, store, views
+from orders.config import SERVICE, Settings
+from orders.pricing import CatalogPrices, Prices
+from polyshop_common import flask_db, service
+from polyshop_common.events import Contracts
+from polyshop_common.http_client import ServiceClient
+from polyshop_common.identity import CONFIG_KEY as JWT_SECRET
+from polyshop_common.logs import configure_logging
+
+
+def create_app(config: Settings | None = None, *, prices: Prices | None = None) -> Flask:
+    """Build the orders service; tests pass `config` (and may pass `prices`)."""
+    settings = config or Settings.from_env()
+    if not settings.testing:
+        configure_logging(SERVICE, settings.log_level)
+    app = Flask(__name__)
+    app.config["TESTING"] = settings.testing
+    app.json.sort_keys = False  # keep fields in their documented order
+    app.config[JWT_SECRET] = settings.jwt_secret
+    flask_db.init_app(app, settings.database(SERVICE), store.SCHEMA)
+    register_runtime(app, settings, prices)
+    app.register_blueprint(views.bp)
+    errors.register_errorhandlers(app)
+    return app
+
+
+def register_runtime(app: Flask, settings: Settings, prices: Prices | None) -> None:
+    """Registration, discovery (for catalog), the outbox relay and the saga consumer."""
+    runtime = service.Runtime(SERVICE, settings, discover=True)
+    relay = service.add_event_workers(
+        runtime,
+        SERVICE,
+        settings,
+        Contracts.load(settings.contracts_dir),
+        topics=saga.TOPICS,
+        handlers=saga.HANDLERS,
+    )
+    if prices is None:
+        catalog = ServiceClient(runtime.discovery, "catalog", settings.catalog_timeout_seconds)
+        prices = CatalogPrices(catalog)
+    context.init_app(app, prices, relay.wake)
+    service.init_app(app, runtime, settings)

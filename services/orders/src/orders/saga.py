@@ -1,0 +1,57 @@
+"""The orders side of the saga: finish a PENDING order when the outcome is known.
+
+`payment.authorized` confirms; `inventory.rejected` and `payment.declined`
+cancel with the event's reason. The new state and its event (through the
+outbox) commit in the consumer's transaction. A late or repeated event for
+an order that is no longer PENDING changes nothing.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from typing import Any
+
+from orders import store
+from orders.placing import SOURCE, TOPIC
+from polyshop_common import outbox
+from polyshop_common.events import new_event, utc_now
+
+log = logging.getLogger(__name__)
+
+
+def confirm(event: dict[str, Any], conn: sqlite3.Connection) -> None:
+    _finish(conn, event["data"]["order_id"], "CONFIRMED", None)
+
+
+def cancel_for_stock(event: dict[str, Any], conn: sqlite3.Connection) -> None:
+    reason = f"out of stock: {event['data']['reason']}"
+    _finish(conn, event["data"]["order_id"], "CANCELLED", reason)
+
+
+def cancel_for_payment(event: dict[str, Any], conn: sqlite3.Connection) -> None:
+    reason = f"payment declined: {event['data']['reason']}"
+    _finish(conn, event["data"]["order_id"], "CANCELLED", reason)
+
+
+HANDLERS = {
+    "payment.authorized": confirm,
+    "inventory.rejected": cancel_for_stock,
+    "payment.declined": cancel_for_payment,
+}
+TOPICS = ["inventory", "payments"]
+
+
+def _finish(conn: sqlite3.Connection, order_id: str, status: str, reason: str | None) -> None:
+    if not store.finish_order(conn, order_id, status, reason, utc_now()):
+        log.info("order not pending, event ignored", extra={"order_id": order_id})
+        return
+    order = store.get_order(conn, order_id)
+    data: dict[str, Any] = {"order_id": order_id, "user": order["user"]}
+    if status == "CONFIRMED":
+        data |= {"total_cents": order["total_cents"], "currency": order["currency"]}
+        event = new_event("order.confirmed", SOURCE, order_id, data)
+    else:
+        event = new_event("order.cancelled", SOURCE, order_id, data | {"reason": reason})
+    outbox.enqueue(conn, TOPIC, event)
+    log.info("order %s", status.lower(), extra={"order_id": order_id})

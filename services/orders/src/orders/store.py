@@ -1,0 +1,80 @@
+"""The orders database: tables and the queries on them, nothing else."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from typing import Any
+
+from polyshop_common.db import PROCESSED_EVENTS_TABLE
+from polyshop_common.outbox import OUTBOX_TABLES
+
+SCHEMA = (
+    """CREATE TABLE IF NOT EXISTS orders (
+        id TEXT PRIMARY KEY,
+        user TEXT NOT NULL,
+        status TEXT NOT NULL CHECK (status IN ('PENDING', 'CONFIRMED', 'CANCELLED')),
+        items TEXT NOT NULL,
+        total_cents INTEGER NOT NULL,
+        currency TEXT NOT NULL,
+        reason TEXT,
+        created_at TEXT NOT NULL,
+        updated_at TEXT NOT NULL
+    )""",
+    """CREATE TABLE IF NOT EXISTS idempotency_keys (
+        user TEXT NOT NULL,
+        key TEXT NOT NULL,
+        fingerprint TEXT NOT NULL,
+        order_id TEXT NOT NULL REFERENCES orders (id),
+        PRIMARY KEY (user, key)
+    )""",
+    PROCESSED_EVENTS_TABLE,
+    *OUTBOX_TABLES,
+)
+
+
+def insert_order(conn: sqlite3.Connection, order: dict[str, Any]) -> None:
+    conn.execute(
+        "INSERT INTO orders (id, user, status, items, total_cents, currency, created_at,"
+        " updated_at) VALUES (:id, :user, :status, :items, :total_cents, :currency,"
+        " :created_at, :updated_at)",
+        order | {"items": json.dumps(order["items"])},
+    )
+
+
+def get_order(conn: sqlite3.Connection, order_id: str) -> dict[str, Any] | None:
+    row = conn.execute("SELECT * FROM orders WHERE id = ?", (order_id,)).fetchone()
+    if row is None:
+        return None
+    order = dict(row) | {"items": json.loads(row["items"])}
+    if order["reason"] is None:
+        del order["reason"]
+    return order
+
+
+def finish_order(
+    conn: sqlite3.Connection, order_id: str, status: str, reason: str | None, now: str
+) -> bool:
+    """PENDING → status; False if the order is unknown or finished already."""
+    cursor = conn.execute(
+        "UPDATE orders SET status = ?, reason = ?, updated_at = ?"
+        " WHERE id = ? AND status = 'PENDING'",
+        (status, reason, now, order_id),
+    )
+    return cursor.rowcount == 1
+
+
+def find_key(conn: sqlite3.Connection, user: str, key: str) -> sqlite3.Row | None:
+    return conn.execute(
+        "SELECT fingerprint, order_id FROM idempotency_keys WHERE user = ? AND key = ?",
+        (user, key),
+    ).fetchone()
+
+
+def save_key(
+    conn: sqlite3.Connection, user: str, key: str, fingerprint: str, order_id: str
+) -> None:
+    conn.execute(
+        "INSERT INTO idempotency_keys (user, key, fingerprint, order_id) VALUES (?, ?, ?, ?)",
+        (user, key, fingerprint, order_id),
+    )

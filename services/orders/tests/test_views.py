@@ -1,0 +1,101 @@
+import pytest
+
+ORDER = {"items": [{"sku": "TEA-EARL-GREY", "quantity": 2}]}
+
+
+def place(client, auth, body=ORDER, user="alice", **headers):
+    return client.post("/orders", json=body, headers=auth(user) | headers)
+
+
+def count_orders(conn):
+    return conn.execute("SELECT count(*) FROM orders").fetchone()[0]
+
+
+def test_placing_an_order_answers_202_with_the_order_and_its_location(client, auth):
+    response = place(client, auth, **{"X-Forwarded-Prefix": "/api"})
+    assert response.status_code == 202
+    assert response.json["status"] == "PENDING"
+    assert response.json["total_cents"] == 1300
+    assert response.headers["Location"] == f"/api/orders/{response.json['id']}"
+
+
+def test_the_owner_reads_the_order(client, auth):
+    order = place(client, auth).json
+    response = client.get(f"/orders/{order['id']}", headers=auth())
+    assert response.status_code == 200
+    assert response.json["items"] == [{"sku": "TEA-EARL-GREY", "quantity": 2, "price_cents": 650}]
+    assert "reason" not in response.json
+
+
+def test_another_user_gets_404_and_a_service_may_read_it(client, auth):
+    order = place(client, auth).json
+    assert client.get(f"/orders/{order['id']}", headers=auth("bob")).status_code == 404
+    as_service = client.get(f"/orders/{order['id']}", headers=auth("service:notifications"))
+    assert as_service.status_code == 200
+
+
+def test_an_unknown_order_is_404(client, auth):
+    assert client.get("/orders/nope", headers=auth()).status_code == 404
+
+
+@pytest.mark.parametrize(("method", "path"), [("post", "/orders"), ("get", "/orders/x")])
+def test_without_a_token_then_401(client, method, path):
+    response = getattr(client, method)(path, json=ORDER)
+    assert response.status_code == 401
+    assert response.content_type == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "body",
+    [b"{not json", b"", b'{"items": []}', b'{"items": [{"sku": "TEA-EARL-GREY", "quantity": 0}]}'],
+)
+def test_rejects_a_bad_body_with_400_and_stores_nothing(client, auth, conn, body):
+    response = client.post("/orders", data=body, headers=auth())
+    assert response.status_code == 400
+    assert response.content_type == "application/problem+json"
+    assert count_orders(conn) == 0
+
+
+def test_rejects_order_with_unknown_sku_naming_it(client, auth, conn):
+    response = place(client, auth, {"items": [{"sku": "NOPE", "quantity": 1}]})
+    assert response.status_code == 400
+    assert response.json["skus"] == ["NOPE"]
+    assert count_orders(conn) == 0
+
+
+def test_when_the_catalog_is_unreachable_then_503_and_nothing_stored(client, auth, conn, prices):
+    prices.down = True
+    assert place(client, auth).status_code == 503
+    assert count_orders(conn) == 0
+
+
+def test_the_same_idempotency_key_and_body_give_the_same_order(client, auth, conn, prices):
+    first = place(client, auth, **{"Idempotency-Key": "k-1"})
+    again = place(client, auth, **{"Idempotency-Key": "k-1"})
+    assert again.status_code == 202
+    assert again.json["id"] == first.json["id"]
+    assert count_orders(conn) == 1
+    assert prices.calls == 1  # a replay needs no catalog
+
+
+def test_the_same_idempotency_key_with_another_body_is_409(client, auth):
+    place(client, auth, **{"Idempotency-Key": "k-1"})
+    other = {"items": [{"sku": "TEA-EARL-GREY", "quantity": 3}]}
+    response = place(client, auth, other, **{"Idempotency-Key": "k-1"})
+    assert response.status_code == 409
+
+
+def test_a_bad_idempotency_key_is_400(client, auth):
+    assert place(client, auth, **{"Idempotency-Key": "two words"}).status_code == 400
+
+
+def test_readyz_lists_what_is_not_running(client):
+    response = client.get("/readyz")
+    assert response.status_code == 503
+    assert response.json["checks"] == {
+        "database": True,
+        "registered": False,
+        "discovery": False,
+        "outbox_relay": False,
+        "consumer": False,
+    }

@@ -1,0 +1,46 @@
+"""polyshop's payments service: authorises (or declines) what inventory reserved.
+
+Read `create_app` first: every other module is reached from it by name.
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from payments import authorising, store, views
+from payments.config import SERVICE, Settings
+from polyshop_common import flask_db, service
+from polyshop_common.events import Contracts
+from polyshop_common.identity import CONFIG_KEY as JWT_SECRET
+from polyshop_common.logs import configure_logging
+from polyshop_common.problems import register_problem_handlers
+
+
+def create_app(config: Settings | None = None) -> Flask:
+    """Build the payments service; tests pass `config`."""
+    settings = config or Settings.from_env()
+    if not settings.testing:
+        configure_logging(SERVICE, settings.log_level)
+    app = Flask(__name__)
+    app.config["TESTING"] = settings.testing
+    app.json.sort_keys = False  # keep fields in their documented order
+    app.config[JWT_SECRET] = settings.jwt_secret
+    flask_db.init_app(app, settings.database(SERVICE), store.SCHEMA)
+    register_runtime(app, settings)
+    app.register_blueprint(views.bp)
+    register_problem_handlers(app)
+    return app
+
+
+def register_runtime(app: Flask, settings: Settings) -> None:
+    """Registration, the outbox relay and the consumer of topic inventory."""
+    runtime = service.Runtime(SERVICE, settings)
+    service.add_event_workers(
+        runtime,
+        SERVICE,
+        settings,
+        Contracts.load(settings.contracts_dir),
+        topics=authorising.TOPICS,
+        handlers=authorising.handlers(settings.decline_over_cents),
+    )
+    service.init_app(app, runtime, settings)

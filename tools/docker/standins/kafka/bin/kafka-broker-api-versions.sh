@@ -1,0 +1,3 @@
+#!/bin/bash
+source "$(dirname "$0")/tools-env.sh"
+exec "$(dirname "$0")/kafka-run-class.sh" org.apache.kafka.tools.BrokerApiVersionsCommand "$@"
