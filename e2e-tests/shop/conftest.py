@@ -2,12 +2,15 @@ from __future__ import annotations
 
 import pytest
 
-from support.shop import Customer, running_shop
+from support.compose import stand_up
+from support.shop import Customer
 
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory):
-    with running_shop(tmp_path_factory.mktemp("shop")) as started:
+    """The shop on the stack E2E_STACK names: local processes by default,
+    or docker compose."""
+    with stand_up(tmp_path_factory.mktemp("shop")) as started:
         yield started
 
 

@@ -6,9 +6,11 @@
  *
  * Every problem is reported at once, and start-up stops on any of them.
  */
+import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
 import { brokersFromEnv } from './kafka.js';
 
+const WILDCARD_HOSTS = ['0.0.0.0', '::'];
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
 const DEFAULT_REGISTRY = 'http://127.0.0.1:8761';
 const DEFAULT_KAFKA = '127.0.0.1:9092';
@@ -39,11 +41,12 @@ export function readServiceConfig(env, { service, defaultPort }) {
     }
   };
   const dataDir = resolve(read('DATA_DIR', '.run/data'));
+  const host = read('HOST', '127.0.0.1');
   const config = {
     service,
     port: attempt('PORT', () => port(read('PORT', String(defaultPort)))),
-    host: read('HOST', '127.0.0.1'),
-    advertisedHost: read('ADVERTISED_HOST', '127.0.0.1'),
+    host,
+    advertisedHost: read('ADVERTISED_HOST', defaultAdvertised(host)),
     registryUrl: attempt('REGISTRY_URL', () => httpUrl(read('REGISTRY_URL', DEFAULT_REGISTRY))),
     registryToken: read('REGISTRY_TOKEN', 'polyshop-dev-token'),
     kafkaBrokers: attempt('KAFKA_BOOTSTRAP_SERVERS', () => (
@@ -52,11 +55,21 @@ export function readServiceConfig(env, { service, defaultPort }) {
     dataDir,
     databasePath: join(dataDir, `${service}.db`),
     jwtSecret: read('JWT_SECRET', 'polyshop-dev-secret-not-for-production'),
-    logLevel: attempt('LOG_LEVEL', () => oneOf(read('LOG_LEVEL', 'info'), LOG_LEVELS)),
+    logLevel: attempt('LOG_LEVEL', () => oneOf(read('LOG_LEVEL', 'info').toLowerCase(), LOG_LEVELS)),
     contractsDir: env.CONTRACTS_DIR ? resolve(env.CONTRACTS_DIR) : undefined,
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
+}
+
+/**
+ * The address others reach this instance at, when ADVERTISED_HOST is unset.
+ * Listening on every interface (in a container) makes loopback useless to
+ * others; the host name is what a container network resolves, and it
+ * differs between replicas of one service.
+ */
+function defaultAdvertised(host) {
+  return WILDCARD_HOSTS.includes(host) ? hostname() : host;
 }
 
 function port(value) {

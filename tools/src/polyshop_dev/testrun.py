@@ -28,6 +28,8 @@ STEPS = [
     ("node unit tests", ["npm", "test", "--silent"]),
     ("node integration tests", ["npm", "run", "test:integration", "--silent"]),
     ("python tests", [str(BIN / "pytest")]),
+    # The shop in containers: a Docker engine, images, docker compose.
+    ("container tests", ["bash", "tools/docker/test-containers.sh"]),
 ]
 
 

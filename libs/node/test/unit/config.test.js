@@ -41,3 +41,14 @@ test('when several values are wrong, then one error lists them all', () => {
     },
   );
 });
+
+test('when HOST listens on every interface and ADVERTISED_HOST is unset, then the host name is advertised', async () => {
+  const { hostname } = await import('node:os');
+  const config = readServiceConfig({ HOST: '0.0.0.0' }, { service: 'inventory', defaultPort: 3001 });
+  assert.equal(config.advertisedHost, hostname());
+});
+
+test('when LOG_LEVEL is upper case, then it is accepted as pino spells it', () => {
+  const config = readServiceConfig({ LOG_LEVEL: 'INFO' }, { service: 'inventory', defaultPort: 3001 });
+  assert.equal(config.logLevel, 'info');
+});

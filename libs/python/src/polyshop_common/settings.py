@@ -9,6 +9,7 @@ start-up with a message naming the variable.
 from __future__ import annotations
 
 import math
+import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,6 +18,7 @@ from typing import Any, TypeVar
 from polyshop_common.events import find_contracts_dir
 
 T = TypeVar("T")
+WILDCARD_HOSTS = ("0.0.0.0", "::")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_JWT_SECRET = "polyshop-dev-secret-not-for-production"
 DEFAULT_REGISTRY_TOKEN = "polyshop-dev-token"
@@ -73,8 +75,8 @@ class ServiceSettings:
         """The shared fields, for a service's own `from_env` to pass on."""
         return {
             "port": env.read("PORT", port, default_port),
-            "host": env.read("HOST", no_spaces, "127.0.0.1"),
-            "advertised_host": env.read("ADVERTISED_HOST", no_spaces, "127.0.0.1"),
+            "host": (host := env.read("HOST", no_spaces, "127.0.0.1")),
+            "advertised_host": env.read("ADVERTISED_HOST", no_spaces, default_advertised(host)),
             "registry_url": env.read("REGISTRY_URL", url, "http://127.0.0.1:8761"),
             "registry_token": env.read("REGISTRY_TOKEN", str, DEFAULT_REGISTRY_TOKEN),
             "kafka_bootstrap": env.read("KAFKA_BOOTSTRAP_SERVERS", no_spaces, "127.0.0.1:9092"),
@@ -83,6 +85,16 @@ class ServiceSettings:
             "contracts_dir": env.read("CONTRACTS_DIR", existing_dir, find_contracts_dir()),
             "log_level": env.read("LOG_LEVEL", log_level, "INFO"),
         }
+
+
+def default_advertised(host: str) -> str:
+    """The address others reach this instance at, when ADVERTISED_HOST is unset.
+
+    Listening on every interface (in a container) means the loopback address
+    would be useless to others; the host name is what a container network
+    resolves, and it differs between replicas of one service.
+    """
+    return socket.gethostname() if host in WILDCARD_HOSTS else host
 
 
 def port(raw: str) -> int:
