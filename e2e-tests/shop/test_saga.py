@@ -70,10 +70,12 @@ def test_a_replayed_idempotency_key_creates_nothing_new(alice):
 
 
 def test_an_event_delivered_twice_changes_nothing_twice(shop, alice):
+    before = alice.stock("FILTER-PAPERS")
     placed = alice.place_order([{"sku": "FILTER-PAPERS", "quantity": 3}])
     order_id = placed.json()["id"]
     assert alice.wait_until_finished(order_id)["status"] == "CONFIRMED"
-    stock = alice.stock("FILTER-PAPERS")
+    stock = {**before, "available": before["available"] - 3}
+    poll(lambda: alice.stock("FILTER-PAPERS") == stock, 15, what="the saga settled")
     created = find_record(
         shop.bootstrap,
         "orders",
