@@ -15,7 +15,7 @@ export UV_SYSTEM_CERTS := 1
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up test setup lint format clean bench-gateway
+.PHONY: up test setup lint format clean bench-gateway bench-shop
 
 up: setup
 	$(PY) -m polyshop_dev.up
@@ -50,6 +50,12 @@ test-browser:
 # Gateway vs direct vs nginx, written to docs/benchmarks/gateway.md.
 bench-gateway: setup
 	$(PY) gateway/bench/run.py
+
+# The saga under open-loop load (50 and 200 orders/s), consumer lag, memory of
+# every piece, `make up` cold and warm, the registry with 10,000 instances;
+# about five minutes, written to docs/benchmarks/shop.md.
+bench-shop: setup
+	$(PY) -m polyshop_dev.bench
 
 # The end-to-end suite against the shop in containers (docker compose,
 # through testcontainers): starts a Docker engine if none runs (installing

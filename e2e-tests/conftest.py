@@ -1,22 +1,20 @@
 """Fixtures of the end-to-end tests: real processes, stopped after each test.
 
 Everything is started through polyshop_dev.stack, the same code `make up`
-uses, on spare ports so a running `make up` is left alone.
+uses, on spare ports so a running `make up` is left alone. The broker,
+`kafka_bootstrap`, comes from polyshop_dev.testing (see the repository's
+conftest.py).
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from polyshop_dev import kafka
 from polyshop_dev.paths import ROOT
-from polyshop_dev.pieces import free_port, kafka_piece, registry_piece
+from polyshop_dev.pieces import free_port, registry_piece
 from polyshop_dev.stack import Piece, Running, Stack, http_ok
 from support import LEASE_TTL, REGISTRY_TOKEN
 
@@ -24,22 +22,6 @@ AGENTS = {
     "python": [str(ROOT / ".venv" / "bin" / "python"), "e2e-tests/agents/python_agent.py"],
     "node": ["node", "e2e-tests/agents/node-agent.mjs"],
 }
-
-
-@pytest.fixture(scope="session")
-def kafka_bootstrap() -> Iterator[str]:
-    """The broker of the test run (make test starts one), or a broker of our own."""
-    given = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
-    if given:
-        yield given
-        return
-    folder = Path(tempfile.mkdtemp(prefix="e2e-kafka-"))
-    with Stack(folder / "logs") as stack:
-        port = free_port()
-        stack.start(kafka_piece(folder / "data", port, free_port()))
-        kafka.ensure_topics(f"127.0.0.1:{port}")
-        yield f"127.0.0.1:{port}"
-    shutil.rmtree(folder, ignore_errors=True)
 
 
 @pytest.fixture

@@ -18,11 +18,12 @@ monkey.patch_all()
 
 from gateway import close_app  # noqa: E402
 from gateway.config import Config  # noqa: E402
+from polyshop_common.service import bind_address  # noqa: E402
 
 _config = Config.from_env()
-_host = f"[{_config.host}]" if ":" in _config.host else _config.host  # IPv6
 
-bind = f"{_host}:{_config.port}"
+bind = bind_address(_config.host, _config.port)
+wsgi_app = "gateway.wsgi:app"  # the app when none is named on the command line (the image)
 
 # A gateway mostly waits on upstreams. gevent runs each request in a
 # greenlet, so `requests` waits without holding a thread; measured against
@@ -34,6 +35,10 @@ worker_connections = 1000
 
 # Browsers and load balancers keep connections open between requests.
 keepalive = 30
+
+# On SIGTERM, kept-alive client connections would hold a gevent worker for
+# the default 30 s; in-flight requests finish well within this.
+graceful_timeout = 5
 
 # Each worker builds its own app: discovery runs a background thread, and
 # threads do not survive a fork, so no `preload_app`.

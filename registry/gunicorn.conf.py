@@ -8,12 +8,13 @@ HOST and PORT are read through the registry's own settings, so they have the
 same defaults and the same checks as everywhere else.
 """
 
+from polyshop_common.service import bind_address
 from registry.config import Settings
 
 _settings = Settings.from_env()
-_host = f"[{_settings.host}]" if ":" in _settings.host else _settings.host  # IPv6
 
-bind = f"{_host}:{_settings.port}"
+bind = bind_address(_settings.host, _settings.port)
+wsgi_app = "registry.wsgi:app"  # the app when none is named on the command line (the image)
 
 # Exactly one worker process. The registry keeps its state in memory, as
 # Eureka does: several worker processes would each hold a different registry,

@@ -1,13 +1,15 @@
-"""What docker-compose.yml and the Dockerfiles promise, checked without
-starting anything: read as YAML and text, and through `docker compose
-config` where the Compose plugin is installed."""
+"""What docker-compose.yml, the two Dockerfiles (docker/) and their build
+commands promise, checked without starting anything: read as YAML and text,
+and through `docker compose config` where the Compose plugin is installed."""
 
 from __future__ import annotations
 
 import json
 import re
+import shlex
 import shutil
 import subprocess
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -90,9 +92,28 @@ def test_the_topics_job_creates_the_contracts_topics():
     assert f"--partitions {spec['partitions']}" in script
 
 
-@pytest.mark.parametrize("name", BUILT)
-def test_every_dockerfile_starts_from_a_pinned_slim_base_and_runs_unprivileged(name):
-    dockerfile = (ROOT / ALL[name]["build"]["dockerfile"]).read_text()
+# One Dockerfile per language; every image is one of them with its arguments.
+DOCKERFILES = (ROOT / "docker" / "python.Dockerfile", ROOT / "docker" / "node.Dockerfile")
+
+
+def build_arguments(dockerfile: str) -> dict[str, str | None]:
+    """`ARG NAME[=default]` lines: name → default (None: the build must pass it)."""
+    found = re.findall(r"^ARG (\w+)(?:=(.*))?$", dockerfile, re.MULTILINE)
+    return {name: default or None for name, default in found}
+
+
+def documented_builds() -> dict[str, list[str]]:
+    """The `docker build` commands of docker/README.md, by the image they tag."""
+    readme = (ROOT / "docker" / "README.md").read_text()
+    commands = [
+        shlex.split(line) for line in readme.splitlines() if line.startswith("docker build ")
+    ]
+    return {command[command.index("-t") + 1]: command for command in commands}
+
+
+@pytest.mark.parametrize("path", DOCKERFILES, ids=lambda path: path.name)
+def test_every_dockerfile_starts_from_a_pinned_slim_base_and_runs_unprivileged(path):
+    dockerfile = path.read_text()
     bases = re.findall(r"^FROM (\S+)", dockerfile, re.MULTILINE)
     assert set(bases) <= {"python:3.12-slim", "node:22-slim"}, bases
     assert len(bases) == 2  # a build stage and a clean runtime stage
@@ -100,6 +121,63 @@ def test_every_dockerfile_starts_from_a_pinned_slim_base_and_runs_unprivileged(n
     command = re.search(r"^CMD (.+)$", dockerfile, re.MULTILINE).group(1)
     assert json.loads(command)  # exec form: the piece is PID 1's child, not a shell's
     assert "ARG EXTRA_CA_CERT" in dockerfile
+
+
+def test_no_piece_has_a_dockerfile_of_its_own():
+    folders = [ROOT / "registry", ROOT / "gateway", *ROOT.glob("*services/*")]
+    assert [folder for folder in folders if (folder / "Dockerfile").exists()] == []
+
+
+@pytest.mark.parametrize("name", BUILT)
+def test_every_piece_builds_from_a_shared_dockerfile_with_the_arguments_it_declares(name):
+    build = ALL[name]["build"]
+    assert ROOT / build["dockerfile"] in DOCKERFILES, build["dockerfile"]
+    declared = build_arguments((ROOT / build["dockerfile"]).read_text())
+    given = build["args"]
+    assert set(given) <= set(declared), "an argument the Dockerfile does not read"
+    assert {arg for arg, default in declared.items() if default is None} <= set(given)
+    assert given["EXTRA_CA_CERT"] == "${EXTRA_CA_CERT:-}"
+
+
+@pytest.mark.parametrize("name", BUILT)
+def test_every_piece_names_its_own_folder_package_and_port(name):
+    args = ALL[name]["build"]["args"]
+    if "WORKSPACE" in args:
+        package = json.loads((ROOT / args["WORKSPACE"] / "package.json").read_text())
+        assert package["name"] == f"@polyshop/{name}"
+        assert (ROOT / args["WORKSPACE"] / "src" / "server.js").is_file()
+    else:
+        project = tomllib.loads((ROOT / args["FOLDER"] / "pyproject.toml").read_text())
+        assert project["project"]["name"] == args["PACKAGE"] == f"polyshop-{name}"
+        # The image names no app on its command line: the settings file does.
+        settings = (ROOT / args["FOLDER"] / "gunicorn.conf.py").read_text()
+        assert f'wsgi_app = "{name}.wsgi:app"' in settings
+    published = [port.rsplit(":", 1)[-1] for port in ALL[name].get("ports", [])]
+    assert all(port == str(args["PORT"]) for port in published)
+
+
+@pytest.mark.parametrize("name", sorted(SERVICES))
+def test_every_service_image_keeps_its_database_in_data_and_has_the_contracts(name):
+    build = ALL[name]["build"]
+    dockerfile = (ROOT / build["dockerfile"]).read_text()
+    if "DATA_DIR" in build_arguments(dockerfile):  # only some Python pieces keep data
+        assert (build["args"]["DATA_DIR"], build["args"]["CONTRACTS"]) == ("/data", "yes")
+    else:
+        assert "DATA_DIR=/data" in dockerfile
+        assert "CONTRACTS_DIR=/app/contracts" in dockerfile
+
+
+@pytest.mark.parametrize("name", BUILT)
+def test_docker_readme_builds_each_piece_alone_as_compose_does(name):
+    build = ALL[name]["build"]
+    command = documented_builds()[ALL[name]["image"]]
+    assert command[command.index("-f") + 1] == build["dockerfile"]
+    assert command[-1] == build["context"]
+    documented = dict(
+        command[at + 1].split("=", 1) for at, word in enumerate(command) if word == "--build-arg"
+    )
+    given = {arg: str(value) for arg, value in build["args"].items() if arg != "EXTRA_CA_CERT"}
+    assert documented == given
 
 
 def test_docker_compose_config_is_clean():

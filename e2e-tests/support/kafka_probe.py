@@ -50,3 +50,13 @@ def committed(bootstrap: str, group: str, topic: str, partition: int) -> int:
         admin.close()
     found = offsets.get(TopicPartition(topic, partition))
     return found.offset if found else -1
+
+
+def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
+    """The offset the next record of each partition of `topic` will get."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        return {tp.partition: end for tp, end in consumer.end_offsets(partitions).items()}
+    finally:
+        consumer.close()

@@ -41,14 +41,15 @@ class Shop:
 
 
 @contextmanager
-def running_shop(folder: Path) -> Iterator[Shop]:
+def running_shop(folder: Path, env: dict[str, str] | None = None) -> Iterator[Shop]:
     """A broker of its own (tests stop it, and no other test's events reach
-    these consumers), the registry, the five services and the gateway."""
+    these consumers), the registry, the five services and the gateway;
+    `env` is set for every piece but the broker."""
     with Stack(folder / "logs") as stack:
         shop = Shop(stack, folder, Ports.spare(), (free_port(), free_port()))
         shop.start_kafka()
         kafka.ensure_topics(shop.bootstrap)
-        start_shop(stack, shop.ports, shop.bootstrap, folder / "data")
+        start_shop(stack, shop.ports, shop.bootstrap, folder / "data", env)
         shop.gateway = f"http://127.0.0.1:{shop.ports.gateway}"
         yield shop
 

@@ -1,9 +1,10 @@
-"""Fixtures that build on each other: clock → store → app → client → auth."""
+"""Fixtures that build on each other: clock → store → app → client → auth.
+
+`client` and `wait_until` come from polyshop_common.testing (see the
+repository's conftest.py); `auth` here is the registry's bearer token.
+"""
 
 from __future__ import annotations
-
-import time
-from collections.abc import Callable
 
 import pytest
 from flask import Flask
@@ -34,19 +35,6 @@ class FakeClock:
         self.elapsed += seconds
 
 
-def _wait_until(condition: Callable[[], bool], timeout: float = 5.0) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "condition not met before the deadline"
-        time.sleep(0.005)
-
-
-@pytest.fixture
-def wait_until() -> Callable[..., None]:
-    """Poll a condition until it holds; fail once the deadline passes."""
-    return _wait_until
-
-
 @pytest.fixture
 def clock() -> FakeClock:
     return FakeClock()
@@ -67,11 +55,6 @@ def settings() -> Settings:
 @pytest.fixture
 def app(settings: Settings, store: Store) -> Flask:
     return create_app(settings, store=store)
-
-
-@pytest.fixture
-def client(app: Flask) -> FlaskClient:
-    return app.test_client()
 
 
 @pytest.fixture

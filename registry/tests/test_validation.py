@@ -97,15 +97,21 @@ def test_rejects_registration_that_is_not_json_with_415(client, auth):
     assert response.content_type == "application/problem+json"
 
 
-def test_rejects_registration_with_invalid_json(client, auth):
+@pytest.mark.parametrize(
+    "data",
+    ['{"host": ', "[" * 20_000 + "]" * 20_000],
+    ids=["truncated", "nested_too_deep_to_parse"],
+)
+def test_rejects_registration_with_invalid_json(client, auth, data):
     response = client.post(
         "/v1/services/catalog/instances",
-        data='{"host": ',
+        data=data,
         headers={**auth, "Content-Type": "application/json"},
     )
 
     assert response.status_code == 400
     assert response.content_type == "application/problem+json"
+    assert client.get("/v1/services").get_json() == {"services": {}}
 
 
 def test_rejects_registration_larger_than_64_kib_with_413(client, auth):

@@ -1,32 +1,18 @@
-"""gunicorn settings for the catalog.
+"""gunicorn settings for the catalog: polyshop_common.gunicorn_service's, on
+the catalog's own address.
 
 Start it from the repository root:
 
     .venv/bin/gunicorn -c services/catalog/gunicorn.conf.py catalog.wsgi:app
+
+One worker process: the registration thread lives in the worker (it starts
+in post_worker_init and deregisters in worker_exit). More capacity means
+more instances on other ports, each registering itself.
 """
 
 from catalog.config import Settings
+from polyshop_common.gunicorn_service import *  # noqa: F403  (workers, threads, hooks, logs)
+from polyshop_common.gunicorn_service import bind_for
 
-# post_worker_init and worker_exit are gunicorn hooks: they start the
-# background threads in the worker and stop them (deregistering first) on exit.
-from polyshop_common.service import bind_address, post_worker_init, worker_exit  # noqa: F401
-
-_settings = Settings.from_env()
-
-bind = bind_address(_settings.host, _settings.port)
-
-# One worker process: the registration thread lives in the worker (it starts
-# in post_worker_init and deregisters in worker_exit). More capacity means
-# more instances on other ports, each registering itself.
-workers = 1
-worker_class = "gthread"
-threads = 8
-
-# The app and its threads are built in the worker, never in the master.
-preload_app = False
-graceful_timeout = 10
-
-# JSON logs come from the app; gunicorn's access log would be a second format.
-accesslog = None
-errorlog = "-"
-control_socket_disable = True
+bind = bind_for(Settings.from_env())
+wsgi_app = "catalog.wsgi:app"  # the app when none is named on the command line (the image)

@@ -1,35 +1,19 @@
-"""gunicorn settings for the payments service.
+"""gunicorn settings for the payments service: polyshop_common.gunicorn_service's,
+on the service's own address.
 
 Start it from the repository root:
 
     .venv/bin/gunicorn -c services/payments/gunicorn.conf.py payments.wsgi:app
+
+One worker process: the Kafka consumer, the outbox relay and the
+registration are threads of the worker (started in post_worker_init,
+stopped in worker_exit); a second worker would run a second relay and
+consumer over the same database.
 """
 
 from payments.config import Settings
+from polyshop_common.gunicorn_service import *  # noqa: F403  (workers, threads, hooks, logs)
+from polyshop_common.gunicorn_service import bind_for
 
-# post_worker_init and worker_exit are gunicorn hooks: they start the
-# background threads in the worker and stop them (deregistering first) on exit.
-from polyshop_common.service import bind_address, post_worker_init, worker_exit  # noqa: F401
-
-_settings = Settings.from_env()
-
-bind = bind_address(_settings.host, _settings.port)
-
-# One worker process: the Kafka consumer, the outbox relay and the
-# registration are threads of the worker (started in post_worker_init,
-# stopped in worker_exit). More worker processes would each run a relay and
-# a consumer of their own over the same database; more capacity means more
-# instances on other ports, each registering itself. Threads serve requests
-# side by side.
-workers = 1
-worker_class = "gthread"
-threads = 8
-
-# The app and its threads are built in the worker, never in the master.
-preload_app = False
-graceful_timeout = 10
-
-# JSON logs come from the app; gunicorn's access log would be a second format.
-accesslog = None
-errorlog = "-"
-control_socket_disable = True
+bind = bind_for(Settings.from_env())
+wsgi_app = "payments.wsgi:app"  # the app when none is named on the command line (the image)

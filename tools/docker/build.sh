@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Builds the project's images, one at a time (the machines that run CI are
-# small, and a parallel build of seven images starves everything else).
+# small, and a parallel build of seven images starves everything else), with
+# the Dockerfile and build arguments docker-compose.yml gives each service
+# (docker/README.md). The images of one language share their first layers:
+# the first build of each language makes them, the others find them cached.
 #
 #   tools/docker/build.sh [SERVICE...]     # default: every service with a build
 set -euo pipefail

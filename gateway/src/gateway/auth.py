@@ -68,7 +68,7 @@ def register_auth(app: Flask, issuer: TokenIssuer) -> None:
 
 @bp.post("/auth/token")
 def issue_token():
-    body = request.get_json(silent=True)
+    body = _json_body()
     if not isinstance(body, dict) or not all(
         isinstance(body.get(key), str) for key in ("username", "password")
     ):
@@ -78,6 +78,14 @@ def issue_token():
     if token is None:
         raise Problem(401, "Unauthorized", "Unknown user or wrong password.")
     return {"access_token": token, "token_type": "Bearer", "expires_in": issuer.ttl_seconds}
+
+
+def _json_body() -> object:
+    """The JSON body, or None when there is none that parses (nested too deep included)."""
+    try:
+        return request.get_json(silent=True)
+    except RecursionError:
+        return None
 
 
 def authenticate() -> None:

@@ -1,7 +1,9 @@
 """Circuit breaker per upstream instance (outlier ejection).
 
-An instance whose requests fail `failure_threshold` times in a row (refused,
-reset or timed out) is *open*: ejected from load balancing for a cool-down.
+An instance whose requests time out `failure_threshold` times in a row is
+*open*: ejected from load balancing for a cool-down. A connection refused or
+reset opens it at once (the caller says so with `eject`): the instance is not
+serving, and every further request sent to it would be one more failure.
 After the cool-down it is *half-open*: one request is let through as a probe.
 The probe's success closes the breaker; its failure opens it for another
 cool-down. The registry alone cannot do this: it keeps an instance for a
@@ -62,16 +64,18 @@ class CircuitBreaker:
             self.opened_at = None
             self.probing = False
 
-    def record_failure(self) -> None:
+    def record_failure(self, eject: bool = False) -> None:
+        """Count a failure; `eject` opens the breaker whatever the count."""
         with self._lock:
             self.failures += 1
-            if self.probing or self.failures >= self.failure_threshold:
+            if eject or self.probing or self.failures >= self.failure_threshold:
                 self.opened_at = self.clock()
             self.probing = False
 
 
 class Breakers:
-    """One breaker per instance, made on first use."""
+    """One breaker per instance, made on first use, and made again when the
+    instance registers anew: a restarted instance starts with a clean record."""
 
     def __init__(
         self,
@@ -81,7 +85,18 @@ class Breakers:
     ) -> None:
         self._make = lambda: CircuitBreaker(failure_threshold, cooldown_seconds, clock)
         self._breakers: dict[str, CircuitBreaker] = {}
+        self._registered: dict[str, object] = {}
         self._lock = threading.Lock()
+
+    def of(self, instance_key: str, registered_at: object) -> CircuitBreaker:
+        """The breaker of one registration of an instance (`registered_at` tells
+        registrations apart: the registry keeps it while the lease is renewed)."""
+        if self._registered.get(instance_key) != registered_at:
+            with self._lock:
+                if self._registered.get(instance_key, registered_at) != registered_at:
+                    self._breakers.pop(instance_key, None)
+                self._registered[instance_key] = registered_at
+        return self[instance_key]
 
     def __getitem__(self, instance_key: str) -> CircuitBreaker:
         breaker = self._breakers.get(instance_key)

@@ -13,6 +13,7 @@ from flask import Blueprint, Flask, Response, current_app, g, request
 
 from gateway.routes import upstream_path
 from gateway.upstreams import Exchange, Upstreams
+from polyshop_common.body import read_body
 
 # Headers that describe one connection, not the message: never forwarded.
 HOP_BY_HOP = frozenset(
@@ -39,7 +40,8 @@ bp = Blueprint("proxy", __name__)
 
 def register_proxy(app: Flask, upstreams: Upstreams, max_body_bytes: int) -> None:
     app.extensions["gateway.upstreams"] = upstreams
-    # Werkzeug answers 413 when a body is larger, before it is read.
+    # 413 for a larger body: before it is read when it has a Content-Length,
+    # by read_body when it comes chunked.
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
     app.register_blueprint(bp)
 
@@ -53,7 +55,7 @@ def forward(rest: str) -> Response:
         request.method,
         upstream_path(request.environ, request.path, request.query_string),
         headers=outbound_headers(),
-        body=request.get_data(),
+        body=read_body(current_app.config["MAX_CONTENT_LENGTH"]),
         timeout=route.timeout_seconds,
         retries=route.retries if is_idempotent() else 0,
     )

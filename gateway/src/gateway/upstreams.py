@@ -105,18 +105,20 @@ class Upstreams:
         candidates = [
             instance
             for instance in self.discovery.instances(service)
-            if instance_key(instance) not in exclude
-            and self.breakers[instance_key(instance)].available()
+            if instance_key(instance) not in exclude and self._breaker(instance).available()
         ]
         while candidates:
             instance = self.balancer.choose(service, candidates)
-            if self.breakers[instance_key(instance)].acquire():
+            if self._breaker(instance).acquire():
                 return instance
             candidates.remove(instance)  # another request took its half-open probe
         return None
 
+    def _breaker(self, instance: Instance):
+        return self.breakers.of(instance_key(instance), instance.get("registered_at"))
+
     def _attempt(self, instance, method, path, headers, body, timeout) -> Exchange:
-        breaker = self.breakers[instance_key(instance)]
+        breaker = self._breaker(instance)
         url = f"http://{instance['host']}:{instance['port']}{path}"
         # A request prepared on its own skips the Session's per-call merging of
         # cookies and settings (measured: a quarter of the cost of a call).
@@ -128,7 +130,8 @@ class Upstreams:
             )
         except requests.RequestException as error:
             self.balancer.finished(instance)
-            breaker.record_failure()
+            # Refused or reset: the instance is not serving; eject it at once.
+            breaker.record_failure(eject=isinstance(error, requests.ConnectionError))
             if isinstance(error, requests.ConnectionError):
                 raise  # the caller may retry it on another instance
             raise _failure(error) from None

@@ -31,9 +31,18 @@ def test_refuses_a_token_for_bad_credentials(gateway, body):
     assert response.headers["Content-Type"] == "application/problem+json"
 
 
-def test_refuses_a_malformed_token_request_with_400(gateway):
-    response = requests.post(gateway.url + "/auth/token", data="not json", timeout=5)
+@pytest.mark.parametrize(
+    "body", ["not json", "[" * 50_000 + "]" * 50_000], ids=["not_json", "nested_too_deep"]
+)
+def test_refuses_a_malformed_token_request_with_400(gateway, body):
+    response = requests.post(
+        gateway.url + "/auth/token",
+        data=body,
+        headers={"Content-Type": "application/json"},
+        timeout=5,
+    )
     assert response.status_code == 400
+    assert response.headers["Content-Type"] == "application/problem+json"
 
 
 def _token(secret: str, algorithm: str = "HS256", **claims) -> str:

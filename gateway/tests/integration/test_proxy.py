@@ -88,6 +88,22 @@ def test_refuses_bodies_over_one_mebibyte_with_413(gateway, echo_pair):
     assert response.headers["Content-Type"] == PROBLEM
 
 
+def chunks_of(size: int, chunk: int = 64 * 1024):
+    """A body `requests` sends chunked, without Content-Length."""
+    for start in range(0, size, chunk):
+        yield b"x" * min(chunk, size - start)
+
+
+def test_refuses_chunked_bodies_over_one_mebibyte_instead_of_cutting_them_off(gateway, echo_pair):
+    gateway.wait_for("echo", 2)
+    fits = requests.post(gateway.url + "/api/echo", data=chunks_of(1024 * 1024), timeout=10)
+    assert fits.status_code == 200
+    assert len(fits.json()["body"]) == 1024 * 1024
+    response = requests.post(gateway.url + "/api/echo", data=chunks_of(1024 * 1024 + 1), timeout=10)
+    assert response.status_code == 413
+    assert response.headers["Content-Type"] == PROBLEM
+
+
 def test_streams_server_sent_events_as_they_come(gateway, start_upstream):
     upstream = start_upstream("streamer", "streamer")
     gateway.wait_for("streamer", 1)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from gateway.breaker import CLOSED, HALF_OPEN, OPEN, CircuitBreaker
+from gateway.breaker import CLOSED, HALF_OPEN, OPEN, Breakers, CircuitBreaker
 
 
 @pytest.fixture
@@ -61,3 +61,16 @@ def test_a_failed_probe_opens_it_for_another_cooldown(breaker, clock):
     assert breaker.state == OPEN
     clock.advance(9.9)
     assert breaker.state == OPEN
+
+
+def test_a_refused_connection_opens_it_at_once(breaker):
+    assert breaker.acquire()
+    breaker.record_failure(eject=True)
+    assert breaker.state == OPEN
+
+
+def test_an_instance_registered_again_gets_a_fresh_breaker(clock):
+    breakers = Breakers(failure_threshold=1, cooldown_seconds=10, clock=clock)
+    breakers.of("orders-1", "2026-01-01T10:00:00Z").record_failure()
+    assert breakers.of("orders-1", "2026-01-01T10:00:00Z").state == OPEN
+    assert breakers.of("orders-1", "2026-01-01T10:00:07Z").state == CLOSED

@@ -28,6 +28,7 @@ export {
   BadRequest, healthRouter, HttpProblem, jsonBody, notFoundHandler, NotFound,
   PROBLEM_CONTENT_TYPE, problemHandler, requestLogger, sendProblem, startWebServer, stopWebServer,
 } from './http.js';
+export { createServiceApp, runService } from './service.js';
 export {
   createServiceClient, ServiceClient, ServiceUnavailable, UpstreamError,
 } from './service-client.js';

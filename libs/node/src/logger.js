@@ -46,7 +46,7 @@ export function createLogger({ service, level = 'info', redact = [], destination
     formatters: { level: (label) => ({ level: label }) },
     redact: { paths: [...SECRET_PATHS, ...redact], censor: '[redacted]' },
   };
-  // pino's default destination writes to stdout synchronously, so the last
-  // lines before process.exit() are not lost.
-  return destination ? pino(options, destination) : pino(options);
+  // Synchronous writes to stdout: the last lines before process.exit() are
+  // not lost, and lines keep their order with what else the process prints.
+  return pino(options, destination ?? pino.destination({ dest: 1, sync: true }));
 }

@@ -1,3 +1,5 @@
+import signal
+import threading
 from pathlib import Path
 
 import pytest
@@ -82,10 +84,31 @@ def test_livez_always_answers(client):
 def test_gunicorn_hooks_start_and_stop_the_runtime_of_the_worker_app(runtime, log, tmp_path):
     app = Flask(__name__)
     service.init_app(app, runtime, ServiceSettings(port=5999, start_background=False))
-    worker = type("Worker", (), {"wsgi": app})()
-    service.post_worker_init(worker)
+    worker = type("Worker", (), {"wsgi": app, "handle_exit": lambda *_: None})()
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        service.post_worker_init(worker)
+    finally:
+        signal.signal(signal.SIGTERM, previous)
     service.worker_exit(None, worker)
     assert log[0] == "start registration" and log[3] == "stop registration"
+
+
+def test_on_sigterm_an_instance_leaves_the_registry_before_gunicorn_stops_it(monkeypatch):
+    events = []
+    stopped = threading.Event()
+    runtime = type("Runtime", (), {})()
+    runtime.registration = type("Registration", (), {"close": lambda _: events.append("left")})()
+    monkeypatch.setattr(service, "DRAIN_SECONDS", 0.05)
+
+    def gunicorn_stop(*_):
+        events.append("stopped")
+        stopped.set()
+
+    service.leave_then_stop(runtime, gunicorn_stop)(signal.SIGTERM, None)
+
+    assert stopped.wait(5)
+    assert events == ["left", "stopped"]
 
 
 @pytest.mark.parametrize(

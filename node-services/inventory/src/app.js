@@ -1,11 +1,10 @@
 /**
  * Inventory's HTTP app. Builds the app and never listens: server.js does,
- * and tests start it on port 0.
+ * and tests start it on port 0. What every service's app has (logs, health,
+ * problem responses) is @polyshop/common's createServiceApp; inventory adds
+ * its stock routes.
  */
-import express from 'express';
-import {
-  healthRouter, jsonBody, notFoundHandler, problemHandler, requestLogger, requirePrincipal,
-} from '@polyshop/common';
+import { createServiceApp, requirePrincipal } from '@polyshop/common';
 import { stockRouter } from './routes/stock.js';
 
 /**
@@ -15,14 +14,8 @@ import { stockRouter } from './routes/stock.js';
  * @param {import('better-sqlite3').Database} deps.db
  * @param {Record<string, () => boolean>} [deps.readiness] checks for /readyz besides the database
  */
-export function createApp({ config, logger, db, readiness = {} }) {
-  const app = express();
-  app.disable('x-powered-by');
-  app.use(requestLogger(logger));
-  app.use(jsonBody());
-  app.use(healthRouter({ database: () => db.open, ...readiness }));
-  app.use(stockRouter({ db, authenticate: requirePrincipal(config.jwtSecret) }));
-  app.use(notFoundHandler);
-  app.use(problemHandler({ logger }));
-  return app;
+export function createApp({ config, logger, db, readiness }) {
+  const authenticate = requirePrincipal(config.jwtSecret);
+  const routers = [stockRouter({ db, authenticate })];
+  return createServiceApp({ logger, db, readiness, routers });
 }

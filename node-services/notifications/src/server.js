@@ -1,79 +1,32 @@
 /**
  * Starts notifications: `node node-services/notifications/src/server.js`.
  *
- * Listens, registers with the registry, watches the registry for orders
- * instances (client-side discovery), consumes `orders`. On SIGTERM/SIGINT it
- * stops in the reverse order: stop being ready, leave the registry, close
- * the HTTP server, stop the consumer and the discovery, disconnect the
- * producer, close the database; a stop that fails or outlasts the timeout
- * exits 1, and so does a crash.
+ * Listens, registers with the registry, consumes `orders`: the sequence, and
+ * stopping in the reverse order on SIGTERM/SIGINT, is @polyshop/common's
+ * runService. What is notifications' own is here: its database, its
+ * consumer, and the client-side discovery of orders instances that the
+ * consumer's handlers call (started before the consumer, stopped after it).
  */
-import {
-  ConfigError, createDiscovery, createKafka, createLogger, createProducer, createRegistration,
-  createServiceClient, loadContracts, onShutdown, RegistryApi, startWebServer, stopWebServer,
-} from '@polyshop/common';
+import { createDiscovery, createServiceClient, runService } from '@polyshop/common';
 import { createApp } from './app.js';
 import { loadConfig, SERVICE } from './config.js';
 import { createNotificationsConsumer } from './consumers/index.js';
 import { openNotificationsDatabase } from './database.js';
 
-const SHUTDOWN_TIMEOUT_MS = 15000;
-
-async function main() {
-  const config = loadConfig(process.env);
-  const logger = createLogger({ service: SERVICE, level: config.logLevel });
-  const contracts = loadContracts(config.contractsDir);
-  const db = openNotificationsDatabase(config.databasePath);
-
-  const api = new RegistryApi({ baseUrl: config.registryUrl, token: config.registryToken });
-  const discovery = createDiscovery({ api, logger });
-  const orders = createServiceClient({
-    discovery, service: 'orders', timeoutMs: config.ordersTimeoutMs, logger,
-  });
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: SERVICE, logger });
-  const producer = createProducer(kafka);
-  const consumer = createNotificationsConsumer({
-    kafka, db, contracts, producer, orders, jwtSecret: config.jwtSecret, logger,
-  });
-
-  let stopping = false;
-  let registration = null;
-  const app = createApp({
-    config,
-    logger,
-    db,
-    readiness: {
-      accepting: () => !stopping,
-      registered: () => Boolean(registration?.isRegistered),
-      consumer: () => consumer.isRunning,
-    },
-  });
-  const server = await startWebServer(app, { host: config.host, port: config.port });
-  const { port } = server.address();
-  logger.info({ host: config.host, port, database: config.databasePath }, 'listening');
-
-  const healthUrl = `http://${config.advertisedHost}:${port}/readyz`;
-  registration = createRegistration({
-    api, service: SERVICE, host: config.advertisedHost, port, healthUrl, logger,
-  });
-  registration.start();
-  discovery.start();
-  consumer.start();
-
-  onShutdown(async () => {
-    stopping = true;
-    await registration.close();
-    await stopWebServer(server);
-    await consumer.stop();
-    await discovery.close();
-    await producer.disconnect();
-    db.close();
-  }, { timeoutMs: SHUTDOWN_TIMEOUT_MS, logger });
-}
-
-main().catch((error) => {
-  // A configuration problem is the user's to fix: its message says what; a stack would not help.
-  const text = error instanceof ConfigError ? error.message : (error.stack ?? error);
-  process.stderr.write(`${SERVICE} could not start: ${text}\n`);
-  process.exit(1);
+runService({
+  service: SERVICE,
+  loadConfig,
+  openDatabase: ({ config }) => openNotificationsDatabase(config.databasePath),
+  createWorkers({ config, logger, contracts, db, api, kafka, producer }) {
+    const discovery = createDiscovery({ api, logger });
+    const orders = createServiceClient({
+      discovery, service: 'orders', timeoutMs: config.ordersTimeoutMs, logger,
+    });
+    const consumer = createNotificationsConsumer({
+      kafka, db, contracts, producer, orders, jwtSecret: config.jwtSecret, logger,
+    });
+    const watchOrders = { start: () => discovery.start(), stop: () => discovery.close() };
+    return { consumer, helpers: [watchOrders] };
+  },
+  createApp,
 });

@@ -94,7 +94,7 @@ def _json_body() -> object:
         raise Problem(415, "Unsupported Media Type", "Send the body as application/json.")
     try:
         return request.get_json()
-    except BadRequest:
+    except (BadRequest, RecursionError):  # RecursionError: nested too deep to parse
         raise Problem(400, "Malformed JSON", "The body is not valid JSON.") from None
 
 

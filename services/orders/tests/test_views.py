@@ -47,11 +47,26 @@ def test_without_a_token_then_401(client, method, path):
 
 @pytest.mark.parametrize(
     "body",
-    [b"{not json", b"", b'{"items": []}', b'{"items": [{"sku": "TEA-EARL-GREY", "quantity": 0}]}'],
+    [
+        b"{not json",
+        b"",
+        b'{"items": []}',
+        b'{"items": [{"sku": "TEA-EARL-GREY", "quantity": 0}]}',
+        b"[" * 100_000 + b"]" * 100_000,  # deeper than the JSON parser goes
+    ],
+    ids=["malformed", "empty", "no_items", "quantity_0", "nested_too_deep"],
 )
 def test_rejects_a_bad_body_with_400_and_stores_nothing(client, auth, conn, body):
     response = client.post("/orders", data=body, headers=auth())
     assert response.status_code == 400
+    assert response.content_type == "application/problem+json"
+    assert count_orders(conn) == 0
+
+
+def test_rejects_a_body_over_one_mebibyte_with_413_and_stores_nothing(client, auth, conn):
+    body = b'{"items": [{"sku": "' + b"A" * 1024 * 1024 + b'", "quantity": 1}]}'
+    response = client.post("/orders", data=body, headers=auth())
+    assert response.status_code == 413
     assert response.content_type == "application/problem+json"
     assert count_orders(conn) == 0
 

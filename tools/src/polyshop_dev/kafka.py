@@ -61,13 +61,23 @@ def prepare(data_dir: Path, port: int, controller_port: int) -> list[str]:
     base = [java(), *HEAP, f"-Dlog4j2.configurationFile={CONFIG_DIR / 'log4j2.properties'}"]
     base += ["-cp", f"{libs}/*"]
     if not (log_dir / "meta.properties").exists():
-        cluster_id = urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        cluster_id = new_cluster_id()
         subprocess.run(
             [*base, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)],
             check=True,
             stdout=subprocess.DEVNULL,
         )
     return [*base, "kafka.Kafka", str(properties)]
+
+
+def new_cluster_id() -> str:
+    """A random cluster id as Kafka's own Uuid.randomUuid() makes them: one
+    that starts with "-" is drawn again, or the storage tool would read it as
+    an option (one format in 64 failed that way)."""
+    while True:
+        cluster_id = urlsafe_b64encode(uuid.uuid4().bytes).decode().rstrip("=")
+        if not cluster_id.startswith("-"):
+            return cluster_id
 
 
 def is_ready(bootstrap: str) -> bool:

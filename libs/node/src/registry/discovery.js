@@ -6,6 +6,12 @@
  * up. One background loop long-polls `GET /v1/services`; while the registry
  * is unreachable the cache keeps the last known instances.
  *
+ * A registry that comes back after an outage may have restarted empty, and
+ * fills up again as instances heartbeat and register anew (within one
+ * heartbeat interval). For `rejoinGraceSeconds` after it answers again,
+ * instances known before the outage keep their place beside what it answers,
+ * so callers are not told "no instance" while the registry heals.
+ *
  * Events: 'change' (services) when the registry's view moved on;
  * 'unavailable' (error) once at the start of an outage.
  */
@@ -16,13 +22,15 @@ import { backoffDelay } from '../backoff.js';
 // Short retries: a cache that lags the registry sends callers to dead instances.
 const RETRY_BACKOFF = { maximum: 2 };
 
-export function createDiscovery({ api, waitSeconds = 30, logger }) {
-  return new Discovery({ api, waitSeconds, logger });
+export function createDiscovery({ api, waitSeconds = 30, rejoinGraceSeconds = 15, now, logger }) {
+  return new Discovery({ api, waitSeconds, rejoinGraceSeconds, now, logger });
 }
 
 export class Discovery extends EventEmitter {
   #api;
   #waitSeconds;
+  #rejoinGraceMs;
+  #now;
   #log;
   #aborter = new AbortController();
   #services = {};
@@ -30,11 +38,17 @@ export class Discovery extends EventEmitter {
   #ready = false;
   #failures = 0;
   #loop = null;
+  #knownBeforeOutage = {};
+  #graceEndsAt = 0;
 
-  constructor({ api, waitSeconds, logger }) {
+  constructor({
+    api, waitSeconds = 30, rejoinGraceSeconds = 15, now = () => performance.now(), logger,
+  }) {
     super();
     this.#api = api;
     this.#waitSeconds = waitSeconds;
+    this.#rejoinGraceMs = rejoinGraceSeconds * 1000;
+    this.#now = now;
     this.#log = logger.child({ component: 'discovery' });
   }
 
@@ -91,19 +105,46 @@ export class Discovery extends EventEmitter {
   }
 
   async #poll() {
-    const { index, services } = await this.#api.listServices({
+    const answer = await this.#api.listServices({
       index: this.#index,
-      waitSeconds: this.#waitSeconds,
+      waitSeconds: this.#pollSeconds(),
       signal: this.#aborter.signal,
     });
-    if (this.#failures > 0) this.#log.info('registry reachable again');
+    if (this.#failures > 0) {
+      this.#log.info('registry reachable again');
+      this.#knownBeforeOutage = this.#services;
+      this.#graceEndsAt = this.#now() + this.#rejoinGraceMs;
+    }
     this.#failures = 0;
+    const { index } = answer;
+    const services = this.#withKnown(answer.services);
     const moved = !this.#ready || index !== this.#index;
     this.#index = index;
     // One assignment: readers see the old view or the new one, never half.
     this.#services = services;
     this.#ready = true;
     if (moved) this.emit('change', services);
+  }
+
+  // Long-poll seconds: during the grace, no longer than what is left of it,
+  // so the registry's own view replaces the merged one when it ends.
+  #pollSeconds() {
+    const leftMs = this.#graceEndsAt - this.#now();
+    if (leftMs <= 0) return this.#waitSeconds;
+    return Math.min(this.#waitSeconds, Math.max(Math.ceil(leftMs / 1000), 1));
+  }
+
+  // The registry's answer, plus, during the grace after an outage, the
+  // instances known before it that the registry does not list (yet).
+  #withKnown(services) {
+    if (this.#now() >= this.#graceEndsAt) return services;
+    const merged = { ...services };
+    for (const [name, known] of Object.entries(this.#knownBeforeOutage)) {
+      const listed = new Set((merged[name] ?? []).map((instance) => instance.instance_id));
+      const missing = known.filter((instance) => !listed.has(instance.instance_id));
+      if (missing.length > 0) merged[name] = [...(merged[name] ?? []), ...missing];
+    }
+    return merged;
   }
 
   async #pause(error) {

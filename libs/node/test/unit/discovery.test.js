@@ -65,6 +65,31 @@ test('when the registry comes back, then the cache follows it again', async () =
   await eventually(() => discovery.instances('catalog')[0]?.port === 5021, { timeoutMs: 4000 });
 });
 
+test('when the registry comes back empty, then known instances stay until the grace ends', async () => {
+  let now = 0;
+  const api = new RegistryApi({ baseUrl: registry.url, timeoutMs: 500 });
+  const healing = createDiscovery({
+    api, waitSeconds: 5, rejoinGraceSeconds: 15, now: () => now, logger,
+  });
+  try {
+    healing.start();
+    await healing.waitReady(2000);
+    await registry.stop();
+    await once(healing, 'unavailable');
+    await registry.start(); // a restart: empty memory
+    registry.add('orders', { instance_id: 'orders-127.0.0.1-5002', host: '127.0.0.1', port: 5002 });
+    await eventually(() => healing.instances('orders').length === 1, { timeoutMs: 4000 });
+    assert.deepEqual(healing.instances('catalog').map((instance) => instance.port), [5001]);
+
+    now += 15000; // the grace is over: the registry's view alone counts
+    registry.add('orders', { instance_id: 'orders-127.0.0.1-5012', host: '127.0.0.1', port: 5012 });
+    await eventually(() => healing.instances('orders').length === 2, { timeoutMs: 4000 });
+    assert.deepEqual(healing.instances('catalog'), []);
+  } finally {
+    await healing.close();
+  }
+});
+
 test('when the registry never answers, then waitReady gives up with false', async () => {
   await registry.stop();
   discovery.start();

@@ -12,19 +12,26 @@ and `/readyz` answers 503 until every part is up.
 from __future__ import annotations
 
 import logging
+import signal
 import threading
+import time
 from typing import Any, Protocol
 
 from flask import Flask
 
 from polyshop_common.events import Contracts
 from polyshop_common.health import EXTENSION, health
+from polyshop_common.identity import CONFIG_KEY as JWT_SECRET
 from polyshop_common.kafka_io import ConsumerLoop, Handler, Producer
+from polyshop_common.logs import configure_logging
 from polyshop_common.outbox import OutboxRelay
 from polyshop_common.registry import Discovery, Registration, RegistryApi
 from polyshop_common.settings import ServiceSettings
 
 log = logging.getLogger(__name__)
+
+# How long an instance keeps serving after it left the registry, on SIGTERM.
+DRAIN_SECONDS = 0.5
 
 
 class Worker(Protocol):
@@ -127,6 +134,22 @@ def add_event_workers(
     return relay
 
 
+def create_flask_app(import_name: str, service: str, settings: ServiceSettings) -> Flask:
+    """A service's Flask app, set up as every service's is.
+
+    JSON logs (configured once, and left alone in tests), `TESTING` from the
+    settings, JSON fields in their documented order, and the secret that
+    verifies the gateway's tokens.
+    """
+    if not settings.testing:
+        configure_logging(service, settings.log_level)
+    app = Flask(import_name)
+    app.config["TESTING"] = settings.testing
+    app.config[JWT_SECRET] = settings.jwt_secret
+    app.json.sort_keys = False  # keep fields in their documented order
+    return app
+
+
 def init_app(app: Flask, runtime: Runtime, settings: ServiceSettings) -> None:
     for warning in settings.insecure_defaults():
         log.warning(warning)
@@ -144,7 +167,30 @@ def runtime_of(app: Flask) -> Runtime:
 
 
 def post_worker_init(worker: Any) -> None:
-    runtime_of(worker.wsgi).start()
+    runtime = runtime_of(worker.wsgi)
+    runtime.start()
+    signal.signal(signal.SIGTERM, leave_then_stop(runtime, worker.handle_exit))
+
+
+def leave_then_stop(runtime: Runtime, stop: Any) -> Any:
+    """A SIGTERM handler: leave the registry, keep serving for a moment, then
+    let gunicorn stop the worker.
+
+    gunicorn would stop listening first and run `worker_exit` after, so a
+    caller that chose this instance just before could be refused. Callers
+    learn of the deregistration through their long poll within milliseconds;
+    the drain covers requests already on their way.
+    """
+
+    def drain(sig: int, frame: Any) -> None:
+        runtime.registration.close()
+        time.sleep(DRAIN_SECONDS)
+        stop(sig, frame)
+
+    def handle(sig: int, frame: Any) -> None:
+        threading.Thread(target=drain, args=(sig, frame), name="drain", daemon=True).start()
+
+    return handle
 
 
 def worker_exit(_server: Any, worker: Any) -> None:

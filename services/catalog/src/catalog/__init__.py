@@ -12,7 +12,6 @@ from flask import Flask
 from catalog import products, views
 from catalog.config import SERVICE, Settings
 from polyshop_common import db, flask_db, service
-from polyshop_common.logs import configure_logging
 from polyshop_common.problems import register_problem_handlers
 
 log = logging.getLogger(__name__)
@@ -21,11 +20,7 @@ log = logging.getLogger(__name__)
 def create_app(config: Settings | None = None) -> Flask:
     """Build the catalog; tests pass `config`."""
     settings = config or Settings.from_env()
-    if not settings.testing:
-        configure_logging(SERVICE, settings.log_level)
-    app = Flask(__name__)
-    app.config["TESTING"] = settings.testing
-    app.json.sort_keys = False  # keep fields in their documented order
+    app = service.create_flask_app(__name__, SERVICE, settings)
     register_database(app, settings)
     register_runtime(app, settings)
     app.register_blueprint(views.bp)

@@ -13,19 +13,12 @@ from orders.pricing import CatalogPrices, Prices
 from polyshop_common import flask_db, service
 from polyshop_common.events import Contracts
 from polyshop_common.http_client import ServiceClient
-from polyshop_common.identity import CONFIG_KEY as JWT_SECRET
-from polyshop_common.logs import configure_logging
 
 
 def create_app(config: Settings | None = None, *, prices: Prices | None = None) -> Flask:
     """Build the orders service; tests pass `config` (and may pass `prices`)."""
     settings = config or Settings.from_env()
-    if not settings.testing:
-        configure_logging(SERVICE, settings.log_level)
-    app = Flask(__name__)
-    app.config["TESTING"] = settings.testing
-    app.json.sort_keys = False  # keep fields in their documented order
-    app.config[JWT_SECRET] = settings.jwt_secret
+    app = service.create_flask_app(__name__, SERVICE, settings)
     flask_db.init_app(app, settings.database(SERVICE), store.SCHEMA)
     register_runtime(app, settings, prices)
     app.register_blueprint(views.bp)

@@ -10,6 +10,7 @@ from flask import Blueprint, Response, jsonify, request
 from orders import context, placing, store
 from orders.validation import parse_order, valid_idempotency_key
 from polyshop_common import tracing
+from polyshop_common.body import read_body
 from polyshop_common.flask_db import get_db
 from polyshop_common.identity import require_principal
 from polyshop_common.problems import Problem
@@ -49,8 +50,8 @@ def get_order(order_id: str) -> dict[str, Any]:
 
 def _json_body() -> Any:
     try:
-        return json.loads(request.get_data() or b"")
-    except ValueError as error:
+        return json.loads(read_body() or b"")  # 413 above 1 MiB, as at the gateway
+    except (ValueError, RecursionError) as error:  # RecursionError: nested too deep
         raise Problem(400, "Bad Request", f"The body is not valid JSON: {error}.") from None
 
 

@@ -137,9 +137,10 @@ class ConsumerLoop:
         """Process what one poll returned; False if a record must be retried."""
         all_done = True
         for partition, records in batches.items():
+            next_offset = None
             for record in records:
                 if self._stop.is_set():
-                    return True  # not committed: redelivered to whoever takes over
+                    break  # the rest is redelivered to whoever takes over
                 try:
                     processor.process(record)
                 except TransientError as error:
@@ -151,7 +152,11 @@ class ConsumerLoop:
                     consumer.seek(partition, record.offset)
                     all_done = False
                     break
-                self._commit(consumer, partition, record.offset + 1)
+                next_offset = record.offset + 1
+            # One commit per partition and poll, after every record before it
+            # is durable: at-least-once, without a broker round trip per record.
+            if next_offset is not None:
+                self._commit(consumer, partition, next_offset)
         return all_done
 
     def _commit(self, consumer: Any, partition: TopicPartition, offset: int) -> None:

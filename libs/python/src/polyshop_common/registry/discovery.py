@@ -4,12 +4,20 @@
 (the gateway, a service calling another) must not depend on the registry
 being up. One background thread long-polls `GET /v1/services`; when the
 registry is unreachable the cache keeps the last known instances.
+
+A registry that comes back after an outage may have restarted empty, and
+fills up again as instances heartbeat and register anew (within one
+heartbeat interval). For `rejoin_grace_seconds` after it answers again,
+instances known before the outage keep their place beside what it answers,
+so callers are not told "no instance" while the registry heals.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
+import time
+from collections.abc import Callable
 from typing import Any
 
 import requests
@@ -26,11 +34,17 @@ class Discovery:
         api: RegistryApi,
         wait_seconds: float = 30,
         backoff: Backoff = Backoff(maximum=2.0),
+        rejoin_grace_seconds: float = 15.0,
+        clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.api = api
         self.wait_seconds = wait_seconds
+        self.rejoin_grace_seconds = rejoin_grace_seconds
         self._backoff = backoff
+        self._clock = clock
         self._services: dict[str, list[dict[str, Any]]] = {}
+        self._known_before_outage: dict[str, list[dict[str, Any]]] = {}
+        self._grace_ends = 0.0
         self._ready = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="registry-watch", daemon=True)
@@ -60,7 +74,7 @@ class Discovery:
         failures = 0
         while not self._stop.is_set():
             try:
-                snapshot = self.api.list_services(index=index, wait=self.wait_seconds)
+                snapshot = self.api.list_services(index=index, wait=self._wait())
             except (requests.RequestException, RegistryError) as error:
                 if failures == 0:
                     log.warning("registry unreachable, serving cached instances: %s", error)
@@ -70,8 +84,29 @@ class Discovery:
                 continue
             if failures:
                 log.info("registry reachable again")
+                self._known_before_outage = self._services
+                self._grace_ends = self._clock() + self.rejoin_grace_seconds
             failures = 0
             index = snapshot.index
             # One assignment: readers see the old dict or the new, never half.
-            self._services = snapshot.services
+            self._services = self._with_known(snapshot.services)
             self._ready.set()
+
+    def _wait(self) -> float:
+        """Long-poll seconds: during the grace, no longer than what is left of it,
+        so the registry's own view replaces the merged one when it ends."""
+        left = self._grace_ends - self._clock()
+        return min(self.wait_seconds, max(left, 0.1)) if left > 0 else self.wait_seconds
+
+    def _with_known(self, services: dict[str, list[dict[str, Any]]]):
+        """The registry's answer, plus, during the grace after an outage, the
+        instances known before it that the registry does not list (yet)."""
+        if self._clock() >= self._grace_ends:
+            return services
+        merged = {name: list(instances) for name, instances in services.items()}
+        for name, known in self._known_before_outage.items():
+            listed = {instance["instance_id"] for instance in merged.get(name, ())}
+            missing = [i for i in known if i["instance_id"] not in listed]
+            if missing:
+                merged[name] = [*merged.get(name, ()), *missing]
+        return merged

@@ -1,7 +1,10 @@
-# The inventory service's image. Build it from the repository root, where the
-# npm workspace (package-lock.json), the shared package and contracts/ are:
+# The image of every Node.js service of polyshop: inventory, notifications.
+# Build it from the repository root, where the npm workspace
+# (package-lock.json), the shared package and contracts/ are; the build
+# arguments say which service (docker/README.md lists the command for each):
 #
-#     docker build -f node-services/inventory/Dockerfile -t polyshop/inventory .
+#     docker build -f docker/node.Dockerfile -t polyshop/inventory \
+#         --build-arg WORKSPACE=node-services/inventory --build-arg PORT=3001 .
 #
 # Stage one installs the service's production dependencies from the lockfile,
 # compiling better-sqlite3 (a native module); stage two copies them, the
@@ -23,7 +26,8 @@ ENV npm_config_build_from_source=true \
 
 WORKDIR /app
 # npm reads the whole workspace to use its one lockfile: every member's
-# package.json comes in, but only the sources the inventory service needs.
+# package.json comes in, but only the sources the service needs. Up to here
+# the layers are the same for every service, so they are built once.
 COPY package.json package-lock.json ./
 COPY libs/node/package.json libs/node/
 COPY node-services/inventory/package.json node-services/inventory/
@@ -32,17 +36,23 @@ COPY node-services/notifications/package.json node-services/notifications/
 # An extra CA certificate (PEM text), for builds behind a TLS-inspecting proxy:
 #     docker build --build-arg EXTRA_CA_CERT="$(cat proxy-ca.pem)" ...
 ARG EXTRA_CA_CERT=""
-RUN if [ -n "$EXTRA_CA_CERT" ]; then \
+# The service: its folder in the npm workspace (node-services/inventory).
+ARG WORKSPACE
+RUN : "${WORKSPACE:?needs --build-arg WORKSPACE}" \
+    && if [ -n "$EXTRA_CA_CERT" ]; then \
         printf '%s\n' "$EXTRA_CA_CERT" > /tmp/extra-ca.pem \
         && export NODE_EXTRA_CA_CERTS=/tmp/extra-ca.pem; \
     fi \
-    && npm ci --omit=dev --workspace @polyshop/inventory \
+    && npm ci --omit=dev --workspace "$WORKSPACE" \
     && rm -f /tmp/extra-ca.pem
 
 FROM node:22-slim
+ARG WORKSPACE
+ARG PORT
+RUN : "${PORT:?needs --build-arg PORT}"
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
-    PORT=3001 \
+    PORT=${PORT} \
     DATA_DIR=/data \
     CONTRACTS_DIR=/app/contracts
 WORKDIR /app
@@ -51,9 +61,9 @@ COPY package.json ./
 COPY libs/node libs/node
 # The event schemas and seed data, read at run time (one copy, in contracts/).
 COPY contracts contracts
-COPY node-services/inventory node-services/inventory
+COPY ${WORKSPACE} ${WORKSPACE}
 RUN mkdir /data && chown node:node /data
-WORKDIR /app/node-services/inventory
+WORKDIR /app/${WORKSPACE}
 USER node
-EXPOSE 3001
+EXPOSE ${PORT}
 CMD ["node", "src/server.js"]

@@ -1,0 +1,192 @@
+"""The shop the fault tests break: two instances of orders (Python) and of
+inventory (Node.js), short leases, no rate limit, and the helpers that read
+what the system kept (registry, gateway log, stock, payments).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import time
+from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+
+import requests
+import yaml
+
+from polyshop_dev import kafka
+from polyshop_dev.pieces import Ports, free_port, service_piece
+from polyshop_dev.shop import start_shop
+from polyshop_dev.stack import Piece, Running, Stack
+from support import poll
+from support.load import SKUS, USERS, Load
+from support.shop import TERMINAL, Customer, Shop
+
+# Leases of 6 s: clients heartbeat every 2 s, a dead instance is evicted in 6.
+LEASE_TTL = 6.0
+HEARTBEAT = LEASE_TTL / 3
+# gateway/gunicorn.conf.py: each worker process keeps its own breakers.
+GATEWAY_WORKERS = 2
+# A second instance of one Python and one Node.js service, on a spare port.
+DOUBLED = ("orders", "inventory")
+DEFAULT_ROUTES = Path(__file__).resolve().parents[2] / "gateway/src/gateway/routes.yaml"
+
+
+@dataclass
+class FaultShop(Shop):
+    env: dict[str, str] = field(default_factory=dict)
+    pieces: dict[str, Piece] = field(default_factory=dict)
+    order_ids: dict[str, str] = field(default_factory=dict)  # id → user, every order placed
+
+    @property
+    def registry(self) -> str:
+        return f"http://127.0.0.1:{self.ports.registry}"
+
+    def start(self, name: str) -> Running:
+        return self.stack.start(self.pieces[name])
+
+    def stop(self, name: str, sig: int) -> None:
+        self.stack.stop(name, sig=sig)
+
+    def instance_id(self, name: str) -> str:
+        """The registry's id of a piece: service-host-port."""
+        piece = self.pieces[name]
+        return f"{piece.name.split('-')[0]}-127.0.0.1-{piece.env['PORT']}"
+
+    def registered(self) -> set[str]:
+        try:
+            answer = requests.get(f"{self.registry}/v1/services", timeout=2)
+        except requests.RequestException:
+            return set()
+        services = answer.json()["services"]
+        return {i["instance_id"] for instances in services.values() for i in instances}
+
+    def gateway_log(self) -> list[dict]:
+        return read_json_lines(self.stack.log_dir / "gateway.log")
+
+    def customers(self) -> dict[str, Customer]:
+        return {user: Customer(self.gateway, user, password) for user, password in USERS}
+
+    def remember(self, load: Load) -> dict[str, str]:
+        """The orders a load placed (id → user), kept for later settling."""
+        placed = {order_id: sent.user for order_id, sent in load.placed().items()}
+        self.order_ids.update(placed)
+        return placed
+
+
+@contextmanager
+def fault_shop(folder: Path) -> Iterator[FaultShop]:
+    folder.mkdir(parents=True, exist_ok=True)
+    routes = relaxed_routes(folder / "routes.yaml")
+    env = {"REGISTRY_LEASE_TTL_SECONDS": str(LEASE_TTL), "GATEWAY_ROUTES_FILE": str(routes)}
+    with Stack(folder / "logs") as stack:
+        shop = FaultShop(stack, folder, Ports.spare(), (free_port(), free_port()), env=env)
+        shop.start_kafka()
+        kafka.ensure_topics(shop.bootstrap)
+
+        def start(stack: Stack, piece: Piece) -> Running:
+            shop.pieces[piece.name] = piece
+            return stack.start(piece)
+
+        start_shop(stack, shop.ports, shop.bootstrap, folder / "data", env, start=start)
+        shop.gateway = f"http://127.0.0.1:{shop.ports.gateway}"
+        for name in DOUBLED:
+            common = {k: v for k, v in shop.pieces[name].env.items() if k != "PORT"}
+            second = service_piece(name, free_port(), common)
+            start(stack, dataclasses.replace(second, name=f"{name}-2"))
+        services = [name for name in shop.pieces if name not in ("registry", "gateway")]
+        every = {shop.instance_id(name) for name in services}
+        poll(lambda: shop.registered() >= every, 15, what="every instance registered")
+        yield shop
+
+
+def relaxed_routes(path: Path) -> Path:
+    """The shipped routes with the rate limit off: load must not turn into 429s."""
+    routes = yaml.safe_load(DEFAULT_ROUTES.read_text())
+    routes["defaults"]["rate_limit"] = None
+    path.write_text(yaml.safe_dump(routes))
+    return path
+
+
+def read_json_lines(path: Path) -> list[dict]:
+    lines = []
+    for line in path.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            try:
+                lines.append(json.loads(line))
+            except ValueError:
+                continue
+    return lines
+
+
+def log_time(line: dict) -> float:
+    return datetime.fromisoformat(line["time"].replace("Z", "+00:00")).timestamp()
+
+
+def wait_until_routed(shop: FaultShop, instance: str, after: float, timeout: float) -> float:
+    """When the gateway first sent a request to `instance` after `after`."""
+
+    def first() -> float | None:
+        times = [
+            log_time(line)
+            for line in shop.gateway_log()
+            if line.get("upstream") == instance and log_time(line) >= after
+        ]
+        return min(times, default=None)
+
+    return poll(first, timeout, interval=0.1, what=f"the gateway routes to {instance}")
+
+
+# What the system kept
+
+
+def stock(shop: FaultShop) -> dict[str, dict]:
+    customer = Customer(shop.gateway, *USERS[0])
+    return {sku: customer.stock(sku) for sku in SKUS}
+
+
+def settle(shop: FaultShop, timeout: float = 90) -> dict[str, dict]:
+    """Wait until every order placed so far is finished and no stock is held
+    by a reservation; return every order as it ended."""
+    customers = shop.customers()
+    finished: dict[str, dict] = {}
+    deadline = time.monotonic() + timeout
+    for order_id, user in shop.order_ids.items():
+        left = max(deadline - time.monotonic(), 1)
+        finished[order_id] = customers[user].wait_until_finished(order_id, timeout=left)
+    poll(
+        lambda: all(s["reserved"] == 0 for s in stock(shop).values()),
+        max(deadline - time.monotonic(), 5),
+        interval=0.2,
+        what="no stock left reserved",
+    )
+    return finished
+
+
+def assert_totals_add_up(shop: FaultShop, placed: dict[str, str], before: dict[str, dict]):
+    """Every order placed finished once: stock sold, payments and statuses agree."""
+    ended = settle(shop)
+    orders = {order_id: ended[order_id] for order_id in placed}
+    assert {o["status"] for o in orders.values()} <= TERMINAL
+    sold = Counter()
+    for order in orders.values():
+        if order["status"] == "CONFIRMED":
+            for item in order["items"]:
+                sold[item["sku"]] += item["quantity"]
+    expected = {
+        sku: {**was, "available": was["available"] - sold[sku], "reserved": 0}
+        for sku, was in before.items()
+    }
+    assert stock(shop) == expected
+
+    customers = shop.customers()
+    for order_id, order in orders.items():
+        found = customers[placed[order_id]].get(f"/api/payments?order_id={order_id}").json()
+        statuses = sorted(payment["status"] for payment in found)
+        # Every total is below the decline limit: only stock runs out here.
+        assert statuses == (["AUTHORIZED"] if order["status"] == "CONFIRMED" else []), order
+    return orders

@@ -1,0 +1,126 @@
+/**
+ * The life of a Node.js service, written once: what every service does
+ * around its own routes, database and Kafka handlers.
+ *
+ * `createServiceApp` is the Express app every service has: request logs,
+ * JSON bodies, /livez and /readyz, the service's routers, then a 404 and the
+ * one error middleware. It builds the app and never listens.
+ *
+ * `runService` is the whole of a service's server.js. In order, it reads
+ * the settings, opens the logger, the contracts and the database, builds the
+ * Kafka producer and the service's workers, listens, registers, and starts
+ * the workers. On SIGTERM/SIGINT it stops in the reverse order: stop being
+ * ready, leave the registry, close the HTTP server, stop the consumer and
+ * then its helpers, disconnect the producer, close the database. A stop that
+ * fails or outlasts the timeout exits 1, and so does a crash at start-up.
+ */
+import { setTimeout } from 'node:timers/promises';
+import express from 'express';
+import { ConfigError } from './config.js';
+import { loadContracts } from './events.js';
+import {
+  healthRouter, jsonBody, notFoundHandler, problemHandler, requestLogger, startWebServer,
+  stopWebServer,
+} from './http.js';
+import { createKafka, createProducer } from './kafka.js';
+import { createLogger } from './logger.js';
+import { RegistryApi } from './registry/api.js';
+import { createRegistration } from './registry/registration.js';
+import { onShutdown } from './shutdown.js';
+
+const SHUTDOWN_TIMEOUT_MS = 15000;
+// How long an instance keeps serving after it left the registry, on SIGTERM.
+const DRAIN_MS = 500;
+
+/**
+ * @param {object} parts
+ * @param {import('pino').Logger} parts.logger
+ * @param {import('better-sqlite3').Database} parts.db its `open` is the `database` check
+ * @param {Record<string, () => boolean>} [parts.readiness] more checks for /readyz
+ * @param {import('express').Router[]} parts.routers the service's own routes
+ */
+export function createServiceApp({ logger, db, readiness = {}, routers }) {
+  const app = express();
+  app.disable('x-powered-by');
+  app.use(requestLogger(logger));
+  app.use(jsonBody());
+  app.use(healthRouter({ database: () => db.open, ...readiness }));
+  for (const router of routers) app.use(router);
+  app.use(notFoundHandler);
+  app.use(problemHandler({ logger }));
+  return app;
+}
+
+/**
+ * Starts a service and stops it on SIGTERM/SIGINT. What it is given is what
+ * the service alone knows:
+ *
+ * @param {object} piece
+ * @param {string} piece.service its name in the registry, the logs and Kafka
+ * @param {() => Readonly<object>} piece.loadConfig its config.js (throws ConfigError)
+ * @param {(deps: {config, contracts}) => import('better-sqlite3').Database} piece.openDatabase
+ * @param {(deps: {config, logger, contracts, db, api, kafka, producer}) =>
+ *   {consumer: {start, stop, isRunning}, helpers?: {start, stop}[]}} piece.createWorkers
+ *   the Kafka consumer, and what its handlers rely on (an outbox relay, discovery):
+ *   helpers start before the consumer, in order, and stop after it, in reverse
+ * @param {(deps: {config, logger, db, readiness}) => import('express').Express} piece.createApp
+ * @returns {Promise<void>} once it listens and has started registering
+ */
+export function runService(piece) {
+  return start(piece).catch((error) => exitOnStartFailure(piece.service, error));
+}
+
+async function start({ service, loadConfig, openDatabase, createWorkers, createApp }) {
+  const config = loadConfig();
+  const logger = createLogger({ service, level: config.logLevel });
+  const contracts = loadContracts(config.contractsDir);
+  const db = openDatabase({ config, contracts });
+  const api = new RegistryApi({ baseUrl: config.registryUrl, token: config.registryToken });
+  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: service, logger });
+  const producer = createProducer(kafka);
+  const { consumer, helpers = [] } = createWorkers({
+    config, logger, contracts, db, api, kafka, producer,
+  });
+
+  const state = { stopping: false, registration: null };
+  const app = createApp({ config, logger, db, readiness: readinessOf(state, consumer) });
+  const server = await startWebServer(app, { host: config.host, port: config.port });
+  const { port } = server.address();
+  logger.info({ host: config.host, port, database: config.databasePath }, 'listening');
+
+  const host = config.advertisedHost;
+  const healthUrl = `http://${host}:${port}/readyz`;
+  state.registration = createRegistration({ api, service, host, port, healthUrl, logger });
+  state.registration.start();
+  for (const helper of helpers) helper.start();
+  consumer.start();
+
+  onShutdown(async () => {
+    state.stopping = true;
+    await state.registration.close();
+    // Keep serving a moment: callers learn of the deregistration through
+    // their long poll within milliseconds; this covers requests on their way.
+    await setTimeout(DRAIN_MS);
+    await stopWebServer(server);
+    await consumer.stop();
+    for (const helper of [...helpers].reverse()) await helper.stop();
+    await producer.disconnect();
+    db.close();
+  }, { timeoutMs: SHUTDOWN_TIMEOUT_MS, logger });
+}
+
+/** /readyz: not while stopping, only once registered, only while consuming. */
+function readinessOf(state, consumer) {
+  return {
+    accepting: () => !state.stopping,
+    registered: () => Boolean(state.registration?.isRegistered),
+    consumer: () => consumer.isRunning,
+  };
+}
+
+function exitOnStartFailure(service, error) {
+  // A configuration problem is the user's to fix: its message says what; a stack would not help.
+  const text = error instanceof ConfigError ? error.message : (error.stack ?? error);
+  process.stderr.write(`${service} could not start: ${text}\n`);
+  process.exit(1);
+}

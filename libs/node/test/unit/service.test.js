@@ -1,0 +1,115 @@
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import {
+  mkdtempSync, readFileSync, rmSync, writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import express from 'express';
+import {
+  createLogger, createServiceApp, openDatabase, startWebServer, stopWebServer,
+} from '../../src/index.js';
+import { eventually } from '../support/eventually.js';
+import { FakeRegistry } from '../support/fake-registry.js';
+
+const FIXTURE = fileURLToPath(new URL('../fixtures/service-process.js', import.meta.url));
+const logger = createLogger({ service: 'service-test', level: 'silent' });
+// A process start-up on a busy machine (loading Express, kafkajs, ...) takes seconds.
+const START_MS = 30000;
+
+// Runs the fixture against a registry of its own; both stop when the test
+// ends. `lines()` are its JSON log lines so far, `events()` what its
+// stand-in workers noted, in the order they ran.
+async function startService(t, env = {}) {
+  const registry = new FakeRegistry();
+  await registry.start();
+  const folder = mkdtempSync(join(tmpdir(), 'service-test-'));
+  const eventsFile = join(folder, 'events');
+  writeFileSync(eventsFile, '');
+  const child = spawn(process.execPath, [FIXTURE], {
+    env: {
+      ...process.env,
+      PORT: '0',
+      KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:1',
+      REGISTRY_URL: registry.url,
+      EVENTS_FILE: eventsFile,
+      ...env,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output = { stdout: '', stderr: '' };
+  child.stdout.on('data', (chunk) => { output.stdout += chunk; });
+  child.stderr.on('data', (chunk) => { output.stderr += chunk; });
+  const exited = once(child, 'close').then(([code]) => ({ code, stderr: output.stderr }));
+  t.after(async () => {
+    child.kill('SIGKILL');
+    await registry.stop();
+    rmSync(folder, { recursive: true, force: true });
+  });
+  // Whole lines only: the last one may be half written.
+  const lines = () => output.stdout.split('\n').slice(0, -1).map((line) => JSON.parse(line));
+  const events = () => readFileSync(eventsFile, 'utf8').split('\n').slice(0, -1);
+  return { child, registry, lines, events, exited };
+}
+
+const registered = (lines) => eventually(
+  () => lines().some((line) => line.message === 'registered'),
+  { timeoutMs: START_MS, message: 'the service registered' },
+);
+
+test('when a service app is asked, then its routes, health and problems answer', async () => {
+  const db = openDatabase(':memory:');
+  const hello = express.Router().get('/hello', (req, res) => res.json({ hello: 'world' }));
+  const app = createServiceApp({
+    logger, db, readiness: { registered: () => false }, routers: [hello],
+  });
+  const server = await startWebServer(app);
+  const url = `http://127.0.0.1:${server.address().port}`;
+  try {
+    assert.deepEqual(await (await fetch(`${url}/hello`)).json(), { hello: 'world' });
+    const ready = await fetch(`${url}/readyz`);
+    assert.equal(ready.status, 503);
+    assert.deepEqual((await ready.json()).checks, { database: true, registered: false });
+    const missing = await fetch(`${url}/nowhere`);
+    assert.equal(missing.status, 404);
+    assert.match(missing.headers.get('content-type'), /^application\/problem\+json/);
+  } finally {
+    await stopWebServer(server);
+    db.close();
+  }
+});
+
+test('when a service runs, then it is ready once registered and consuming', async (t) => {
+  const { child, registry, lines, exited } = await startService(t);
+  await registered(lines);
+  const { port } = lines().find((line) => line.message === 'listening');
+  await eventually(async () => (await fetch(`http://127.0.0.1:${port}/readyz`)).ok, {
+    timeoutMs: START_MS, message: 'ready',
+  });
+  assert.deepEqual(registry.instances('demo').map((instance) => instance.port), [port]);
+  child.kill('SIGTERM');
+  assert.equal((await exited).code, 0);
+});
+
+test('when SIGTERM arrives, then it deregisters first and stops the consumer before its helpers', async (t) => {
+  const { child, registry, lines, events, exited } = await startService(t);
+  await registered(lines);
+  child.kill('SIGTERM');
+  assert.equal((await exited).code, 0);
+  assert.deepEqual(events(), [
+    'relay started', 'discovery started', 'consumer started',
+    'not registered', 'consumer stopped', 'discovery stopped', 'relay stopped',
+  ]);
+  assert.deepEqual(registry.instances('demo'), []);
+});
+
+test('when the configuration is invalid, then it exits 1 naming the problem, without a stack', async (t) => {
+  const { exited } = await startService(t, { PORT: 'eighty' });
+  const { code, stderr } = await exited;
+  assert.equal(code, 1);
+  assert.match(stderr, /^demo could not start: invalid configuration:\n {2}- PORT: "eighty"/);
+  assert.doesNotMatch(stderr, /at .*\.js:\d+/);
+});
