@@ -10,7 +10,7 @@ see docs/adr/0004-gateway-worker-model.md and docs/benchmarks/gateway.md.
 """
 
 # gevent workers: patch the standard library before anything imports
-# sockets or ssl (importing the gateway imports requests), or gevent warns
+# sockets or ssl (importing the gateway imports urllib3), or gevent warns
 # that it came too late.
 from gevent import monkey
 
@@ -26,18 +26,19 @@ bind = bind_address(_config.host, _config.port)
 wsgi_app = "gateway.wsgi:app"  # the app when none is named on the command line (the image)
 
 # A gateway mostly waits on upstreams. gevent runs each request in a
-# greenlet, so `requests` waits without holding a thread; measured against
-# gthread it served more requests per second with a lower latency at one
-# connection (ADR 0004). One worker per core.
+# greenlet, so an upstream call waits without holding a thread; measured
+# against gthread it served more requests per second with a lower latency at
+# one connection (ADR 0004). gevent's own WSGI server sends a response's
+# headers and body in one system call where gunicorn's sends two. One worker
+# per core.
 workers = 2
-worker_class = "gevent"
+worker_class = "gevent_pywsgi"
 worker_connections = 1000
 
-# Browsers and load balancers keep connections open between requests.
-keepalive = 30
-
-# On SIGTERM, kept-alive client connections would hold a gevent worker for
-# the default 30 s; in-flight requests finish well within this.
+# gevent's server keeps a client's connection open for as long as the client
+# does (gunicorn's `keepalive` does not apply to it). On SIGTERM such idle
+# connections would hold a worker for the default 30 s; in-flight requests
+# finish well within this.
 graceful_timeout = 5
 
 # Each worker builds its own app: discovery runs a background thread, and

@@ -25,7 +25,7 @@ from gateway.proxy import register_proxy
 from gateway.ratelimit import RateLimiter, register_rate_limit
 from gateway.request_id import register_request_id
 from gateway.routes import load_routes, register_routes
-from gateway.upstreams import Upstreams, make_session
+from gateway.upstreams import Upstreams, make_pools
 from polyshop_common.logs import configure_logging
 from polyshop_common.problems import register_problem_handlers
 from polyshop_common.registry import Discovery, RegistryApi
@@ -42,7 +42,7 @@ def create_app(config: Config | None = None, discovery: Any = None) -> Flask:
         discovery,
         make_balancer(config.balancer),
         Breakers(config.breaker_failures, config.breaker_cooldown_seconds),
-        make_session(UPSTREAM_POOL_SIZE),
+        make_pools(UPSTREAM_POOL_SIZE),
     )
 
     app = Flask(__name__, static_folder=None)

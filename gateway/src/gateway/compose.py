@@ -69,7 +69,7 @@ def order_details(order_id: str) -> Response | dict[str, Any]:
     }
     outcomes = {name: outcome(future) for name, future in futures.items()}
     order = outcomes["order"]
-    if isinstance(order, Exchange) and order.response.status_code == 404:
+    if isinstance(order, Exchange) and order.status == 404:
         for other in outcomes.values():
             if isinstance(other, Exchange) and other is not order:
                 other.close()
@@ -92,7 +92,7 @@ def read_part(name: str, result: Exchange | Problem, errors: list[dict[str, Any]
     try:
         if isinstance(result, Problem):
             raise result
-        status, payload = result.response.status_code, result.read()
+        status, payload = result.status, result.read()
         if status != 200:
             raise Problem(status, "Upstream answered with an error")
         return json.loads(payload)

@@ -97,17 +97,17 @@ def outbound_headers() -> dict[str, str]:
 
 
 def to_response(exchange: Exchange) -> Response:
-    upstream = exchange.response
+    upstream = exchange.headers
     headers = [
         (name, value)
-        for name, value in upstream.raw.headers.iteritems()
+        for name, value in upstream.iteritems()
         if name.lower() not in HOP_BY_HOP and name.lower() != "content-length"
     ]
-    if upstream.headers.get("Content-Type", "").startswith("text/event-stream"):
-        response = Response(exchange.stream(), upstream.status_code, headers)
+    if upstream.get("Content-Type", "").startswith("text/event-stream"):
+        response = Response(exchange.stream(), exchange.status, headers)
         response.headers["X-Accel-Buffering"] = "no"  # tell proxies in front not to buffer
     else:
-        response = Response(exchange.read(), upstream.status_code, headers)
-    if "Content-Type" not in upstream.headers:
+        response = Response(exchange.read(), exchange.status, headers)
+    if "Content-Type" not in upstream:
         del response.headers["Content-Type"]  # add none the upstream did not send
     return response
