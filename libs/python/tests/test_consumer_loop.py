@@ -68,6 +68,7 @@ def test_when_events_arrive_then_each_is_handled_once_and_garbage_is_dead_letter
     producer.send(topic, event)  # a redelivery: same id
     producer.send_raw(topic, b"k", b"{not json", [])
     group = f"group-{uuid.uuid4().hex[:8]}"
+    handled = []
     loop = ConsumerLoop(
         topics=[topic],
         group_id=group,
@@ -76,6 +77,7 @@ def test_when_events_arrive_then_each_is_handled_once_and_garbage_is_dead_letter
         bootstrap=kafka_bootstrap,
         contracts=contracts,
         producer=producer,
+        on_handled=lambda: handled.append(True),  # what wakes the outbox relay
     )
     loop.start()
     try:
@@ -93,6 +95,7 @@ def test_when_events_arrive_then_each_is_handled_once_and_garbage_is_dead_letter
     assert headers["dlq-group"] == group.encode()
     assert headers["dlq-reason"].startswith(b"not JSON")
     assert committed(kafka_bootstrap, group, topic) == 3
+    assert handled == [True]  # the first delivery; not the duplicate, not the dead letter
 
 
 def committed(bootstrap, group, topic):

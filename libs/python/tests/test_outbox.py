@@ -10,14 +10,27 @@ ORDER_ID = "0b6a7a52-3f0e-4c59-9d3a-3f1c2a7e5b10"
 
 
 class FakeProducer:
+    """Takes every event at once; the broker's answer comes with `wait()`."""
+
     def __init__(self, fail_on=()):
         self.sent = []
+        self.handed = []
         self.fail_on = set(fail_on)
 
-    def send(self, topic, event, traceparent=None):
-        if event["data"]["n"] in self.fail_on:
+    def send_nowait(self, topic, event, traceparent=None):
+        self.handed.append(event["data"]["n"])
+        return FakePending(self, (topic, event["data"]["n"], traceparent))
+
+
+class FakePending:
+    def __init__(self, producer, message):
+        self.producer = producer
+        self.message = message
+
+    def wait(self):
+        if self.message[1] in self.producer.fail_on:
             raise PublishError("broker away")
-        self.sent.append((topic, event["data"]["n"], traceparent))
+        self.producer.sent.append(self.message)
 
 
 @pytest.fixture
@@ -52,10 +65,22 @@ def test_the_relay_publishes_in_order_and_marks_rows_sent(conn, path):
 def test_when_the_broker_refuses_a_row_then_later_rows_wait_for_it(conn, path):
     for n in range(3):
         add(conn, n)
-    relay = outbox.OutboxRelay(path, FakeProducer(fail_on={1}))
+    producer = FakeProducer(fail_on={1})
+    relay = outbox.OutboxRelay(path, producer)
     with pytest.raises(PublishError):
         relay.publish_pending(conn)
+    assert [n for _, n, _ in producer.sent] == [0]
     assert [json.loads(r["event"])["data"]["n"] for r in outbox.unsent(conn)] == [1, 2]
+
+
+def test_a_batch_is_handed_over_whole_before_the_first_ack_is_awaited(conn, path):
+    for n in range(3):
+        add(conn, n)
+    producer = FakeProducer(fail_on={0})
+    with pytest.raises(PublishError):
+        outbox.OutboxRelay(path, producer).publish_pending(conn)
+    assert producer.handed == [0, 1, 2]  # one round trip for the batch, not one per row
+    assert len(outbox.unsent(conn)) == 3
 
 
 def test_an_event_keeps_the_trace_context_it_was_stored_under(conn, path):

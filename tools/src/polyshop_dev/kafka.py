@@ -31,7 +31,11 @@ from polyshop_dev.kafka_dist import ensure_jars
 from polyshop_dev.paths import CONTRACTS, ROOT, RUN
 
 CONFIG_DIR = ROOT / "tools" / "kafka"
-HEAP = ["-Xms256m", "-Xmx512m"]
+# A bounded heap, and the JIT's quick tier only: a broker for a laptop is
+# started often and loaded lightly, and the optimising tier spent more CPU
+# compiling in the first minutes than the broker spent serving (it competed
+# with the services on a 2-core machine).
+JVM_OPTIONS = ["-Xms256m", "-Xmx512m", "-XX:TieredStopAtLevel=1"]
 NO_JAVA = (
     "Kafka needs Java 17 or newer and none was found: install a JDK "
     "(for example `apt-get install openjdk-17-jre-headless`), or run polyshop "
@@ -58,7 +62,7 @@ def prepare(data_dir: Path, port: int, controller_port: int) -> list[str]:
     properties.write_text(
         template.format(port=port, controller_port=controller_port, log_dir=log_dir)
     )
-    base = [java(), *HEAP, f"-Dlog4j2.configurationFile={CONFIG_DIR / 'log4j2.properties'}"]
+    base = [java(), *JVM_OPTIONS, f"-Dlog4j2.configurationFile={CONFIG_DIR / 'log4j2.properties'}"]
     base += ["-cp", f"{libs}/*"]
     if not (log_dir / "meta.properties").exists():
         cluster_id = new_cluster_id()

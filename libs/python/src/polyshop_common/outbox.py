@@ -57,9 +57,12 @@ def unsent(conn: sqlite3.Connection, limit: int = 100) -> list[sqlite3.Row]:
     ).fetchall()
 
 
-def mark_sent(conn: sqlite3.Connection, seq: int) -> None:
+def mark_sent(conn: sqlite3.Connection, seqs: list[int]) -> None:
     with db.transaction(conn):
-        conn.execute("UPDATE outbox SET sent_at = ? WHERE seq = ?", (utc_now(), seq))
+        sent_at = utc_now()
+        conn.executemany(
+            "UPDATE outbox SET sent_at = ? WHERE seq = ?", [(sent_at, s) for s in seqs]
+        )
 
 
 class OutboxRelay:
@@ -106,11 +109,35 @@ class OutboxRelay:
         """
         published = 0
         while not self._stop.is_set() and (rows := unsent(conn, self.batch_size)):
-            for row in rows:
-                self.producer.send(row["topic"], json.loads(row["event"]), row["traceparent"])
-                mark_sent(conn, row["seq"])
-                published += 1
+            published += self._publish(conn, rows)
         return published
+
+    def _publish(self, conn: sqlite3.Connection, rows: list[sqlite3.Row]) -> int:
+        """Hand every row to the producer, then wait for the acks in order.
+
+        One broker round trip for the batch instead of one per row: at a few
+        hundred events a second, waiting row by row was the relay's whole
+        time. Rows acknowledged before a failure are marked sent; the failed
+        row and those after it stay for the next attempt.
+        """
+        pending = [
+            (
+                row["seq"],
+                self.producer.send_nowait(
+                    row["topic"], json.loads(row["event"]), row["traceparent"]
+                ),
+            )
+            for row in rows
+        ]
+        sent: list[int] = []
+        try:
+            for seq, event in pending:
+                event.wait()
+                sent.append(seq)
+        finally:
+            if sent:
+                mark_sent(conn, sent)
+        return len(sent)
 
     def _run(self) -> None:
         conn = db.connect(self.db_path)

@@ -23,7 +23,7 @@ from polyshop_common import db
 from polyshop_common.backoff import Backoff
 from polyshop_common.errors import TransientError
 from polyshop_common.events import Contracts
-from polyshop_common.kafka_io.processing import Handler, RecordProcessor
+from polyshop_common.kafka_io.processing import Handler, Outcome, RecordProcessor
 from polyshop_common.kafka_io.producer import Producer, reachable
 
 log = logging.getLogger(__name__)
@@ -51,6 +51,7 @@ class ConsumerLoop:
         backoff: Backoff = Backoff(),
         poll_timeout_ms: int = 500,
         consumer_factory: Callable[..., Any] = KafkaConsumer,
+        on_handled: Callable[[], None] = lambda: None,
     ) -> None:
         self.topics = list(topics)
         self.group_id = group_id
@@ -62,6 +63,8 @@ class ConsumerLoop:
         self._backoff = backoff
         self._poll_timeout_ms = poll_timeout_ms
         self._factory = consumer_factory
+        # Called after a handler's transaction committed (it may have filled the outbox).
+        self._on_handled = on_handled
         self._stop = threading.Event()
         self._running = threading.Event()
         self._thread = threading.Thread(target=self._run, name=f"consumer-{group_id}", daemon=True)
@@ -136,13 +139,13 @@ class ConsumerLoop:
     def _process_batches(self, consumer: Any, processor: RecordProcessor, batches: dict) -> bool:
         """Process what one poll returned; False if a record must be retried."""
         all_done = True
+        done: dict[TopicPartition, OffsetAndMetadata] = {}
         for partition, records in batches.items():
-            next_offset = None
             for record in records:
                 if self._stop.is_set():
                     break  # the rest is redelivered to whoever takes over
                 try:
-                    processor.process(record)
+                    outcome = processor.process(record)
                 except TransientError as error:
                     log.warning(
                         "will retry: %s",
@@ -152,19 +155,21 @@ class ConsumerLoop:
                     consumer.seek(partition, record.offset)
                     all_done = False
                     break
-                next_offset = record.offset + 1
-            # One commit per partition and poll, after every record before it
-            # is durable: at-least-once, without a broker round trip per record.
-            if next_offset is not None:
-                self._commit(consumer, partition, next_offset)
+                done[partition] = OffsetAndMetadata(record.offset + 1, "", -1)
+                if outcome is Outcome.HANDLED:
+                    self._on_handled()
+        # One commit per poll, for every partition, after every record before
+        # it is durable: at-least-once, without a broker round trip per record.
+        if done:
+            self._commit(consumer, done)
         return all_done
 
-    def _commit(self, consumer: Any, partition: TopicPartition, offset: int) -> None:
+    def _commit(self, consumer: Any, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
         try:
-            consumer.commit({partition: OffsetAndMetadata(offset, "", -1)})
+            consumer.commit(offsets)
         except (CommitFailedError, KafkaError) as error:
             # The work is durable and idempotent: a redelivery after this changes nothing.
-            log.warning("offset commit failed: %s", error, extra={"offset": offset})
+            log.warning("offset commit failed: %s", error)
 
     def _dead_letter(self, record: Any, reason: str) -> None:
         headers = [

@@ -56,6 +56,22 @@ def reachable(bootstrap: str, timeout: float = 1.0) -> bool:
     return False
 
 
+class Pending:
+    """An event handed to the client, not yet acknowledged."""
+
+    def __init__(self, topic: str, future: Any, timeout: float) -> None:
+        self.topic = topic
+        self._future = future
+        self._timeout = timeout
+
+    def wait(self) -> None:
+        """Return once the broker has the event (acks=all); raise PublishError if not."""
+        try:
+            self._future.get(timeout=self._timeout)
+        except KafkaError as error:
+            raise PublishError(f"publishing to {self.topic} failed: {error}") from error
+
+
 class Producer:
     def __init__(
         self,
@@ -74,18 +90,34 @@ class Producer:
 
     def send(self, topic: str, event: dict[str, Any], traceparent: str | None = None) -> None:
         """Publish one event keyed by its subject (the order id) and wait for the ack."""
+        self.send_nowait(topic, event, traceparent).wait()
+
+    def send_nowait(
+        self, topic: str, event: dict[str, Any], traceparent: str | None = None
+    ) -> Pending:
+        """Hand one event to the client; `wait()` on the result for the ack.
+
+        Several events sent before the first wait travel together, and the
+        broker keeps their order within a partition (the client is
+        idempotent: a retried batch cannot overtake a later one).
+        """
         headers = [("traceparent", traceparent.encode())] if traceparent else []
-        self.send_raw(topic, event["subject"].encode(), encode(event), headers)
+        return self._send(topic, event["subject"].encode(), encode(event), headers)
 
     def send_raw(
         self, topic: str, key: bytes | None, value: bytes | None, headers: Headers
     ) -> None:
         """Publish bytes as they are (the dead-letter path keeps key and value unchanged)."""
+        self._send(topic, key, value, headers).wait()
+
+    def _send(
+        self, topic: str, key: bytes | None, value: bytes | None, headers: Headers
+    ) -> Pending:
         try:
             future = self._producer().send(topic, key=key, value=value, headers=list(headers))
-            future.get(timeout=self.timeout)
         except KafkaError as error:
             raise PublishError(f"publishing to {topic} failed: {error}") from error
+        return Pending(topic, future, self.timeout)
 
     def close(self, timeout: float = 5.0) -> None:
         with self._lock:
