@@ -11,6 +11,7 @@ import time
 import pytest
 import requests
 
+from support.faults import LEASE_TTL
 from support.load import Load, Mix
 
 STOPPED = ("orders-2", "inventory-2")  # one Python, one Node.js instance
@@ -42,25 +43,38 @@ class Watch:
     def __exit__(self, *_exc: object) -> None:
         self._stop.set()
         for thread in self._threads:
-            thread.join(5)
+            thread.join(LEASE_TTL + 5)
 
     def _registry(self) -> None:
-        """A long poll on the service: the registry answers at its next change."""
+        """A long poll on the service: the registry answers at its next change.
+
+        It keeps watching for a lease after the process is gone, so a late
+        deregistration (or the lease's expiry) is timed, not missed."""
         service = self.id.split("-")[0]
         url = f"{self.shop.registry}/v1/services/{service}"
         index = requests.get(url, timeout=2).headers["X-Registry-Index"]
-        while self.deregistered_at is None and not self._stop.is_set():
+        deadline = None
+        while self.deregistered_at is None:
+            if self._stop.is_set():
+                deadline = deadline or time.monotonic() + LEASE_TTL + 2
+                if time.monotonic() > deadline:
+                    return
             answer = requests.get(url, params={"index": index, "wait": 1}, timeout=5)
             if self.id not in {i["instance_id"] for i in answer.json()["instances"]}:
                 self.deregistered_at = time.monotonic()
             index = answer.headers["X-Registry-Index"]
 
     def _port(self) -> None:
-        while self.refused_at is None and not self._stop.wait(0.002):
+        # One last probe after the stop: the process has exited by then, and
+        # a port closed in the last 2 ms must not go unseen.
+        while self.refused_at is None:
+            stopped = self._stop.wait(0.002)
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
             except ConnectionRefusedError:
                 self.refused_at = time.monotonic()
+            if stopped:
+                return
 
 
 @pytest.mark.parametrize("name", STOPPED)
@@ -81,7 +95,8 @@ def test_a_gracefully_stopped_instance_fails_no_request_and_leaves_first(shop, n
     shop.remember(unkeyed)
 
     assert load.failures() + unkeyed.failures() == []
-    assert watch.deregistered_at is not None and watch.refused_at is not None
+    seen = f"deregistered at {watch.deregistered_at}, refused at {watch.refused_at}"
+    assert watch.deregistered_at is not None and watch.refused_at is not None, seen
     # The watch sees each side a few milliseconds late at most: that is its resolution.
     left_first = watch.deregistered_at < watch.refused_at + RESOLUTION
     if name in SOMETIMES_LATE and not left_first:
