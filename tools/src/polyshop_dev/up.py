@@ -58,6 +58,9 @@ def watch(stack: Stack) -> int:
 
 def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
+    # Ctrl-C must stop the stack even when this was started from a script in
+    # the background, where the shell hands down SIGINT ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     print("polyshop: starting the local stack (Ctrl-C stops it)", flush=True)
     with Stack(LOGS) as stack:
         try:
