@@ -5,6 +5,11 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
+# A generator of its own: retry loops run in background threads, and drawing
+# from the `random` module's shared one would change its state under any
+# other user of it (a test seeding it, Hypothesis checking it).
+_jitter = random.Random()
+
 
 @dataclass(frozen=True)
 class Backoff:
@@ -19,4 +24,4 @@ class Backoff:
         (a registry restart) instead of having them knock at once.
         """
         ceiling = min(self.maximum, self.initial * self.factor**attempt)
-        return random.uniform(ceiling / 2, ceiling)
+        return _jitter.uniform(ceiling / 2, ceiling)
