@@ -20,7 +20,7 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-from polyshop_dev.bench import procs, registry, stand, startup
+from polyshop_dev.bench import procs, registry, stages, stand, startup
 from polyshop_dev.bench.lag import LagProbe
 from polyshop_dev.bench.report import write_report
 from polyshop_dev.bench.results import Results
@@ -53,6 +53,9 @@ def measure_shop(results: Results, folder: Path, seconds: float) -> None:
                     )
         finally:
             probe.close()
+        events = stages.read_events(shop.bootstrap)
+        for phase in results.phases:
+            phase.stages = stages.stage_delays(events, phase.due)
         results.memory = [
             procs.footprint(name, running.pid) for name, running in shop.stack.running.items()
         ]

@@ -34,6 +34,7 @@ def write_report(path: Path, results: Results) -> str:
         *(_check_row(check) for check in checks(results)),
         "",
         *_phases(results),
+        *_stages(results),
         *_memory(results),
         *_startup(results),
         *_registry(results),
@@ -96,6 +97,33 @@ def _phases(results: Results) -> list[str]:
     if errors:
         lines += ["", "What came instead of a 202:", ""]
         lines += [f"- {count:,} x {kind}" for kind, count in errors.most_common(6)]
+    return [*lines, ""]
+
+
+def _stages(results: Results) -> list[str]:
+    loaded = [p for p in results.phases if p.name != "warm-up" and p.stages]
+    if not loaded:
+        return []
+    lines = [
+        "## Where the time goes, hop by hop",
+        "",
+        "From the events' own moments (see `polyshop_dev/bench/stages.py`): each event's "
+        "`time` is stamped in the transaction of its change, its Kafka timestamp when the "
+        "outbox relay handed it over. A *consumer* stage runs from the previous event's "
+        "publish to the next change (fetch, validation, handler, commit); a *relay* stage "
+        "from a change to its publish. Orders cancelled for want of stock skip the payment. "
+        "p50 / p99 in ms, and how many orders passed the stage.",
+        "",
+        "| stage | " + " | ".join(f"{p.name}: n, p50, p99" for p in loaded) + " |",
+        "|---|" + "---|" * len(loaded),
+    ]
+    for stage in loaded[0].stages:
+        cells = []
+        for phase in loaded:
+            values = phase.stages.get(stage, [])
+            p50, p99 = percentile(values, 50), percentile(values, 99)
+            cells.append(f"{len(values):,}, {_ms(p50)}, {_ms(p99)}")
+        lines.append(f"| {stage} | " + " | ".join(cells) + " |")
     return [*lines, ""]
 
 

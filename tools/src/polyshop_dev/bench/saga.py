@@ -40,13 +40,19 @@ class Phase:
     missing: list[str] = field(default_factory=list)
     peak_lag: int = 0
     drained_after: float | None = None  # seconds from the last departure; None: not drained
+    stages: dict[str, list[float]] = field(default_factory=dict)  # see stages.py
+
+    @property
+    def due(self) -> dict[str, float]:
+        """When each accepted order's POST was due, by order id."""
+        return {o.value: o.planned for o in self.run.outcomes if o.status == ACCEPTED}
 
     @property
     def accepted(self) -> list[str]:
         return [o.value for o in self.run.outcomes if o.status == ACCEPTED]
 
     def final_latencies(self, kind: str | None = None, received: bool = False) -> list[float]:
-        planned = {o.value: o.planned for o in self.run.outcomes if o.status == ACCEPTED}
+        planned = self.due
         return [
             (final.received if received else final.time) - planned[order_id]
             for order_id, final in self.finals.items()
