@@ -21,7 +21,6 @@ from urllib3.exceptions import (
     HTTPError,
     NewConnectionError,
     ProtocolError,
-    ReadTimeoutError,
 )
 
 from gateway.balancer import Balancer, Instance, instance_key
@@ -142,7 +141,7 @@ class Upstreams:
                 path,
                 body=body or None,
                 headers=headers,
-                timeout=urllib3.Timeout(connect=timeout, read=timeout),
+                timeout=timeout,  # to connect, and between two reads
                 retries=False,  # the gateway's own policy decides, on another instance
                 redirect=False,
                 preload_content=False,  # the body is read (or streamed) by the caller
@@ -161,8 +160,10 @@ class Upstreams:
 
 
 def _failure(error: Exception | None) -> Problem:
-    timed_out = isinstance(error, (ConnectTimeoutError, ReadTimeoutError, TimeoutError))
-    if timed_out and not isinstance(error, NewConnectionError):
+    # NewConnectionError (refused) is a ConnectTimeoutError to urllib3, but not a timeout.
+    if isinstance(error, NewConnectionError):
+        return Problem(502, "Bad gateway", "The upstream refused the connection.")
+    if isinstance(error, (urllib3.exceptions.TimeoutError, TimeoutError)):
         return Problem(504, "Gateway timeout", "The upstream did not answer in time.")
     return Problem(502, "Bad gateway", f"The upstream failed: {type(error).__name__}.")
 
@@ -177,4 +178,4 @@ def make_pools(pool_maxsize: int) -> urllib3.PoolManager:
     connections are pooled per instance (`pool_maxsize` each); no cookie jar
     exists, so no client's cookie can reach another client's request.
     """
-    return urllib3.PoolManager(num_pools=32, maxsize=pool_maxsize, block=False, retries=False)
+    return urllib3.PoolManager(num_pools=32, maxsize=pool_maxsize)
