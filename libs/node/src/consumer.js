@@ -14,7 +14,9 @@
  *      batches per partition; the offset after the last one done is
  *      committed once per batch, not once per record: a commit is a broker
  *      round trip, and at a few hundred events a second one per record was
- *      most of the consumer's time.
+ *      most of the consumer's time. The loop emits 'record' as each record
+ *      is done (its transaction committed); the offset commit follows at
+ *      the end of the batch.
  * A transient failure (database busy, a service call down, Kafka away;
  * see errors.js) is retried with backoff, without committing, until it
  * passes or the loop stops. Any other error from a handler is a bug or an
