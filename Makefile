@@ -15,7 +15,7 @@ export UV_SYSTEM_CERTS := 1
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up test setup lint format clean bench-gateway bench-shop
+.PHONY: up test setup lint format clean bench-gateway bench-shop screenshots
 
 up: setup
 	$(PY) -m polyshop_dev.up
@@ -42,7 +42,11 @@ node_modules/.synced: package-lock.json package.json $(wildcard */*/package.json
 	$(PY) -m polyshop_dev.kafka fetch
 	touch $@
 
-# Headless Chromium renders the dashboards in the browser tests.
+# The storefront's browser tests, keeping a picture of each page for the docs.
+screenshots: setup test-browser
+	SCREENSHOTS=docs/screenshots $(VENV)/bin/pytest e2e-tests/storefront -q
+
+# Headless Chromium renders the pages in the browser tests.
 .PHONY: test-browser
 test-browser:
 	@command -v chromium >/dev/null || bash tools/install-debian-packages.sh chromium

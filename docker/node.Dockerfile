@@ -1,4 +1,5 @@
-# The image of every Node.js service of polyshop: inventory, notifications.
+# The image of every Node.js service of polyshop: inventory, notifications,
+# storefront.
 # Build it from the repository root, where the npm workspace
 # (package-lock.json), the shared package and contracts/ are; the build
 # arguments say which service (docker/README.md lists the command for each):
@@ -32,6 +33,7 @@ COPY package.json package-lock.json ./
 COPY libs/node/package.json libs/node/
 COPY node-services/inventory/package.json node-services/inventory/
 COPY node-services/notifications/package.json node-services/notifications/
+COPY node-services/storefront/package.json node-services/storefront/
 
 # An extra CA certificate (PEM text), for builds behind a TLS-inspecting proxy:
 #     docker build --build-arg EXTRA_CA_CERT="$(cat proxy-ca.pem)" ...

@@ -12,11 +12,13 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
 
 from polyshop_dev.paths import ROOT
 from polyshop_dev.pieces import free_port, registry_piece
 from polyshop_dev.stack import Piece, Running, Stack, http_ok
 from support import LEASE_TTL, REGISTRY_TOKEN
+from support.browser import launch
 
 AGENTS = {
     "python": [str(ROOT / ".venv" / "bin" / "python"), "e2e-tests/agents/python_agent.py"],
@@ -77,3 +79,22 @@ def start_agent(stack: Stack, registry_port: int) -> Callable[[str, str], Runnin
         return stack.start(piece)
 
     return start
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    """One headless Chromium for the run; each test gets a fresh context."""
+    with sync_playwright() as playwright:
+        chromium = launch(playwright)
+        yield chromium
+        chromium.close()
+
+
+@pytest.fixture
+def page(browser: Browser, shop) -> Iterator[Page]:
+    """A new browser profile (no cookies) on the shop's front door."""
+    context = browser.new_context(base_url=shop.gateway)
+    context.set_default_timeout(15_000)
+    opened = context.new_page()
+    yield opened
+    context.close()

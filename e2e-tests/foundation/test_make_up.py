@@ -4,6 +4,7 @@ Ctrl-C stops everything it started."""
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -32,9 +33,15 @@ def test_up_prints_the_dashboard_and_stops_everything_on_ctrl_c(kafka_bootstrap)
             lines.append(line)
             if line.startswith("polyshop is up"):
                 break
-        printed = "".join(lines) + "".join(next(up.stdout) for _ in range(3))
+        printed = "".join(lines) + "".join(next(up.stdout) for _ in range(4))
         assert f"registry dashboard   {registry_url}/" in printed, printed
         assert requests.get(registry_url + "/", timeout=2).status_code == 200
+        # Every URL it prints opens: the storefront and the system view too.
+        shown = dict(re.findall(r"^  (storefront and API|system view)\s+(\S+)$", printed, re.M))
+        assert set(shown) == {"storefront and API", "system view"}, printed
+        storefront = requests.get(shown["storefront and API"], timeout=5)
+        assert storefront.status_code == 200 and "<h1>Products</h1>" in storefront.text
+        assert requests.get(shown["system view"], timeout=5).status_code == 200
 
         up.send_signal(signal.SIGINT)
         rest = up.communicate(timeout=30)[0]

@@ -47,3 +47,30 @@ def render(url: str, screenshot: Path | None = None, timeout: float = 60) -> str
             timeout=timeout,
         )
     return result.stdout
+
+
+# Playwright drives the same Debian Chromium through its executable path:
+# no browser is downloaded (`playwright install` is never run).
+PLAYWRIGHT_ARGS = [flag for flag in FLAGS if flag != "--headless"]
+AXE = Path(__file__).resolve().parents[2] / "node_modules" / "axe-core" / "axe.min.js"
+SERIOUS = {"serious", "critical"}
+
+
+def launch(playwright):
+    """Headless Chromium under Playwright."""
+    return playwright.chromium.launch(executable_path=chromium(), args=PLAYWRIGHT_ARGS)
+
+
+def accessibility_violations(page) -> list[dict]:
+    """axe-core's serious and critical findings on the page as it is now.
+
+    axe is evaluated by the test driver, not added as a <script>: the page's
+    Content-Security-Policy allows only the shop's own scripts, rightly."""
+    page.evaluate(AXE.read_text())
+    results = page.evaluate("() => axe.run(document, {resultTypes: ['violations']})")
+    assert results["testEngine"]["name"] == "axe-core" and results["passes"], "axe did not run"
+    return [
+        {"id": v["id"], "impact": v["impact"], "nodes": [n["target"] for n in v["nodes"]]}
+        for v in results["violations"]
+        if v["impact"] in SERIOUS
+    ]

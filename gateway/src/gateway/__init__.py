@@ -5,6 +5,9 @@ calls below add, in order, the steps every request goes through; each policy
 is one module, and leaving out its line turns it off:
 
     access log -> request id -> route -> auth -> rate limit -> cache -> proxy
+
+Beside them the gateway answers a few paths itself: health, its status
+(counted per route after every request), tokens, and one composed view.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from gateway.proxy import register_proxy
 from gateway.ratelimit import RateLimiter, register_rate_limit
 from gateway.request_id import register_request_id
 from gateway.routes import load_routes, register_routes
+from gateway.status import StatusBoard, Traffic, register_status
 from gateway.upstreams import Upstreams, make_pools
 from polyshop_common.logs import configure_logging
 from polyshop_common.problems import register_problem_handlers
@@ -51,6 +55,7 @@ def create_app(config: Config | None = None, discovery: Any = None) -> Flask:
     register_access_log(app)
     register_request_id(app)
     register_health(app, discovery)
+    register_status(app, StatusBoard(Traffic(routes), upstreams))
     register_routes(app, routes)
     register_auth(app, TokenIssuer(config.jwt_secret, config.users, config.jwt_ttl_seconds))
     register_rate_limit(app, RateLimiter())

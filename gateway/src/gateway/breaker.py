@@ -30,6 +30,7 @@ class CircuitBreaker:
         self.cooldown_seconds = cooldown_seconds
         self.clock = clock
         self.failures = 0
+        self.ejections = 0  # times it opened: how often this instance was taken out
         self.opened_at: float | None = None
         self.probing = False
         self._lock = threading.Lock()
@@ -69,6 +70,9 @@ class CircuitBreaker:
         with self._lock:
             self.failures += 1
             if eject or self.probing or self.failures >= self.failure_threshold:
+                # A late failure while open only extends the cool-down.
+                if self.state != OPEN:
+                    self.ejections += 1
                 self.opened_at = self.clock()
             self.probing = False
 
@@ -97,6 +101,13 @@ class Breakers:
                     self._breakers.pop(instance_key, None)
                 self._registered[instance_key] = registered_at
         return self[instance_key]
+
+    def peek(self, instance_key: str, registered_at: object) -> CircuitBreaker | None:
+        """The breaker of this registration if requests have made one; makes
+        none, so a read-only view changes nothing."""
+        if self._registered.get(instance_key) != registered_at:
+            return None
+        return self._breakers.get(instance_key)
 
     def __getitem__(self, instance_key: str) -> CircuitBreaker:
         breaker = self._breakers.get(instance_key)

@@ -1,17 +1,19 @@
-"""The proxy: send an `/api` request to its route's service, pass the answer back.
+"""The proxy: send a request to its route's service, pass the answer back.
 
 By the time `forward` runs, the policy steps registered before it have
 matched the route, checked the token and the rate limit, and looked in the
 cache. What is left is the hop itself: rewrite the path, choose the headers
 the upstream sees, call it through `Upstreams`, and pass its status, headers
-and body back unchanged (a `text/event-stream` body chunk by chunk).
+and body back unchanged (a `text/event-stream` body chunk by chunk;
+`Set-Cookie` and a redirect's `Location` as the service wrote them).
 """
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask, Response, current_app, g, request
+from werkzeug.exceptions import NotFound
 
-from gateway.routes import upstream_path
+from gateway.routes import API_PREFIX, RoutedPath, upstream_path
 from gateway.upstreams import Exchange, Upstreams
 from polyshop_common.body import read_body
 
@@ -30,7 +32,14 @@ HOP_BY_HOP = frozenset(
 )
 # Headers the gateway sets itself (from the client's values where it keeps them).
 GATEWAY_SET = frozenset(
-    {"x-forwarded-for", "x-forwarded-host", "x-forwarded-proto", "x-request-id", "traceparent"}
+    {
+        "x-forwarded-for",
+        "x-forwarded-host",
+        "x-forwarded-proto",
+        "x-forwarded-prefix",
+        "x-request-id",
+        "traceparent",
+    }
 )
 NOT_FORWARDED = HOP_BY_HOP | GATEWAY_SET | {"host", "content-length"}
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
@@ -43,17 +52,26 @@ def register_proxy(app: Flask, upstreams: Upstreams, max_body_bytes: int) -> Non
     # 413 for a larger body: before it is read when it has a Content-Length,
     # by read_body when it comes chunked.
     app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
+    app.url_map.converters["routed"] = RoutedPath  # before the rules that use it
     app.register_blueprint(bp)
 
 
+# Every path may have a route: the API's under /api, the storefront's at /.
+# The gateway's own endpoints are more specific rules, so Werkzeug picks
+# them first; `routed` keeps their paths out of the catch-all even for a
+# method they do not accept.
 @bp.route("/api/<path:rest>", methods=METHODS)
-def forward(rest: str) -> Response:
+@bp.route("/", methods=METHODS)
+@bp.route("/<routed:rest>", methods=METHODS)
+def forward(rest: str = "") -> Response:
     route = g.route
+    if route is None:  # a path outside /api that no route serves
+        raise NotFound()
     upstreams: Upstreams = current_app.extensions["gateway.upstreams"]
     exchange = upstreams.send(
         route.service,
         request.method,
-        upstream_path(request.environ, request.path, request.query_string),
+        upstream_path(request.environ, request.path, request.query_string, route.strips),
         headers=outbound_headers(),
         body=read_body(current_app.config["MAX_CONTENT_LENGTH"]),
         timeout=route.timeout_seconds,
@@ -89,8 +107,11 @@ def outbound_headers() -> dict[str, str]:
     headers["X-Forwarded-For"] = f"{forwarded_for}, {address}" if forwarded_for else address
     headers["X-Forwarded-Host"] = request.host
     headers["X-Forwarded-Proto"] = request.scheme
-    # Services build links (a Location header) as the client sees them.
-    headers["X-Forwarded-Prefix"] = "/api"
+    # Services build links (a Location header) as the client sees them; a
+    # route outside /api is sent its path unchanged, so it has no prefix.
+    prefix = g.route.strips if g.get("route") else API_PREFIX
+    if prefix:
+        headers["X-Forwarded-Prefix"] = prefix
     headers["X-Request-ID"] = g.request_id
     headers["traceparent"] = g.traceparent
     return headers
@@ -110,4 +131,6 @@ def to_response(exchange: Exchange) -> Response:
         response = Response(exchange.read(), exchange.status, headers)
     if "Content-Type" not in upstream:
         del response.headers["Content-Type"]  # add none the upstream did not send
+    if request.method == "HEAD" and "Content-Length" in upstream:
+        response.headers["Content-Length"] = upstream["Content-Length"]  # what a GET would get
     return response

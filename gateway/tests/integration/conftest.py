@@ -46,6 +46,7 @@ routes:
   - {prefix: /api/orders, service: orders, auth: true}
   - {prefix: /api/payments, service: payments, auth: true}
   - {prefix: /api/notifications, service: notifications, auth: true}
+  - {prefix: /, service: storefront, timeout_seconds: 3}
 """
 
 

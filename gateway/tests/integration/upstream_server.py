@@ -11,6 +11,8 @@ The test helpers answer below any first segment (the gateway sends
     /*/events             server-sent events: one now, one after /*/events/release
     /*/counter            a count that goes up by one per call (cache tests)
     /*/status/CODE        that status with a plain-text body
+    /*/page               an HTML page
+    POST /*/redirect?to=  303 to `to`, setting two cookies (a form's answer)
 
 and the service look-alikes at their own paths:
 
@@ -54,6 +56,9 @@ class Handler(BaseHTTPRequestHandler):
         elif helper == "/events/release":
             RELEASE.set()
             self.send_json(200, {"released": True})
+        elif helper == "/page":
+            page = f"<!doctype html><title>{NAME}</title><h1>Shop</h1>".encode()
+            self.send_body(200, page, "text/html; charset=utf-8")
         elif helper == "/counter":
             headers = {"Cache-Control": "no-store"} if "no_store" in query else {}
             self.send_json(200, {"instance": NAME, "count": next(COUNTER)}, headers)
@@ -70,7 +75,17 @@ class Handler(BaseHTTPRequestHandler):
     do_HEAD = do_DELETE = do_PUT = do_PATCH = do_OPTIONS = do_GET
 
     def do_POST(self) -> None:
-        self.echo()
+        url = urlsplit(self.path)
+        if url.path.endswith("/redirect"):
+            self.rfile.read(int(self.headers.get("Content-Length") or 0))
+            self.send_response(303)
+            self.send_header("Location", parse_qs(url.query)["to"][0])
+            self.send_header("Set-Cookie", "session=s3cr3t; HttpOnly; Path=/; SameSite=Lax")
+            self.send_header("Set-Cookie", "flash=placed; Path=/")
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+        else:
+            self.echo()
 
     def echo(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

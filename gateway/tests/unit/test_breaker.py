@@ -74,3 +74,25 @@ def test_an_instance_registered_again_gets_a_fresh_breaker(clock):
     breakers.of("orders-1", "2026-01-01T10:00:00Z").record_failure()
     assert breakers.of("orders-1", "2026-01-01T10:00:00Z").state == OPEN
     assert breakers.of("orders-1", "2026-01-01T10:00:07Z").state == CLOSED
+
+
+def test_counts_each_opening_as_one_ejection(breaker, clock):
+    fail(breaker, 3)
+    breaker.record_failure()  # a late failure while open: the same ejection
+    assert breaker.ejections == 1
+    clock.advance(10)
+    breaker.acquire()
+    breaker.record_failure()  # the probe failed: ejected again
+    assert breaker.ejections == 2
+    clock.advance(10)
+    breaker.acquire()
+    breaker.record_success()
+    assert (breaker.state, breaker.ejections) == (CLOSED, 2)
+
+
+def test_peeking_at_a_breaker_makes_none(clock):
+    breakers = Breakers(failure_threshold=1, cooldown_seconds=10, clock=clock)
+    assert breakers.peek("orders-1", "t1") is None
+    breakers.of("orders-1", "t1").record_failure()
+    assert breakers.peek("orders-1", "t1").state == OPEN
+    assert breakers.peek("orders-1", "t2") is None  # registered anew: not this breaker

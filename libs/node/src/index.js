@@ -5,7 +5,9 @@
 export { backoffDelay } from './backoff.js';
 export { createLogger } from './logger.js';
 export { onShutdown } from './shutdown.js';
-export { brokersFromEnv, createKafka, createProducer } from './kafka.js';
+export {
+  brokersFromEnv, consumerGroupLags, createKafka, createProducer, createTopicTail, topicSizes,
+} from './kafka.js';
 export { RegistryApi, RegistryError } from './registry/api.js';
 export { createRegistration } from './registry/registration.js';
 export { createDiscovery } from './registry/discovery.js';
@@ -19,7 +21,7 @@ export {
 export { ConsumerLoop, createConsumerLoop } from './consumer.js';
 export { isTransient, TransientError } from './errors.js';
 export {
-  addToOutbox, createOutboxRelay, OUTBOX_TABLE, OutboxRelay, unsentRows,
+  addToOutbox, createOutboxRelay, emitEvent, OUTBOX_TABLE, OutboxRelay, unsentRows,
 } from './outbox.js';
 export {
   bearerToken, requirePrincipal, serviceToken, Unauthenticated, userToken, verifyToken,

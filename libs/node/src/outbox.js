@@ -18,6 +18,7 @@
  */
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from './backoff.js';
+import { newEvent } from './events.js';
 
 export const OUTBOX_TABLE = `
   CREATE TABLE IF NOT EXISTS outbox (
@@ -40,6 +41,30 @@ export function addToOutbox(tx, { topic, key, event, headers = {} }) {
   tx.prepare(
     'INSERT INTO outbox (topic, key, value, headers, created_at) VALUES (?, ?, ?, ?, ?)',
   ).run(topic, key, JSON.stringify(event), JSON.stringify(headers), new Date().toISOString());
+}
+
+/**
+ * Emits an event from a consumer's handler: a new event checked against its
+ * contract, recorded in the outbox inside the handler's transaction, keyed
+ * by its subject (the order id, so one order's events keep their order).
+ * The trace goes on: the event emitted belongs to the trace of the one
+ * being handled (its `traceparent` header).
+ *
+ * @param {import('better-sqlite3').Database} tx the handler's transaction
+ * @param {{contracts: import('./events.js').Contracts, headers?: object}} context the consumer's
+ * @param {{type: string, source: string, subject: string, data: object}} what
+ * @returns {object} the event
+ */
+export function emitEvent(tx, { contracts, headers = {} }, { type, source, subject, data }) {
+  const event = contracts.validate(newEvent(type, source, subject, data));
+  const traceparent = headers.traceparent?.toString();
+  addToOutbox(tx, {
+    topic: contracts.topicOf(type),
+    key: subject,
+    event,
+    headers: traceparent ? { traceparent } : {},
+  });
+  return event;
 }
 
 /** @returns {object[]} rows not yet published, oldest first */

@@ -62,8 +62,26 @@ export class ServiceClient {
    * @throws {UpstreamError} the instance answered with another status
    * @throws {ServiceUnavailable} no instance, or none of those tried answered
    */
-  async getJson(path, { headers = {} } = {}) {
-    const candidates = this.#pick(ATTEMPTS);
+  getJson(path, { headers = {} } = {}) {
+    return this.#send('GET', path, { headers, attempts: ATTEMPTS });
+  }
+
+  /**
+   * POST a JSON body and parse the JSON answer. Sent to a second instance
+   * only when the first did not answer and the request carries an
+   * Idempotency-Key: the service then makes one order of the two attempts.
+   */
+  postJson(path, body, { headers = {} } = {}) {
+    const idempotent = Object.keys(headers).some((name) => name.toLowerCase() === 'idempotency-key');
+    return this.#send('POST', path, {
+      headers: { 'content-type': 'application/json', ...headers },
+      body: JSON.stringify(body),
+      attempts: idempotent ? ATTEMPTS : 1,
+    });
+  }
+
+  async #send(method, path, { headers, body, attempts }) {
+    const candidates = this.#pick(attempts);
     if (candidates.length === 0) {
       throw new ServiceUnavailable(this.#service, 'no live instance in the registry');
     }
@@ -73,7 +91,9 @@ export class ServiceClient {
       let response;
       try {
         response = await fetch(url, {
+          method,
           headers: { accept: 'application/json', ...headers },
+          body,
           signal: AbortSignal.timeout(this.#timeoutMs),
         });
       } catch (error) {

@@ -37,16 +37,25 @@ const DRAIN_MS = 500;
  * @param {import('pino').Logger} parts.logger
  * @param {import('better-sqlite3').Database} parts.db its `open` is the `database` check
  * @param {Record<string, () => boolean>} [parts.readiness] more checks for /readyz
+ * @param {(import('express').RequestHandler|[string, import('express').RequestHandler])[]}
+ *   [parts.middleware] run before the routers, each a handler or [path, handler]
+ *   (a service with pages adds its assets, form parser and sessions here)
  * @param {import('express').Router[]} parts.routers the service's own routes
+ * @param {import('express').ErrorRequestHandler} [parts.errorPages] runs before the problem
+ *   handler: a service with pages answers a browser with an HTML page there
  */
-export function createServiceApp({ logger, db, readiness = {}, routers }) {
+export function createServiceApp({
+  logger, db, readiness = {}, middleware = [], routers, errorPages,
+}) {
   const app = express();
   app.disable('x-powered-by');
   app.use(requestLogger(logger));
   app.use(jsonBody());
   app.use(healthRouter({ database: () => db.open, ...readiness }));
+  for (const step of middleware) app.use(...[step].flat());
   for (const router of routers) app.use(router);
   app.use(notFoundHandler);
+  if (errorPages) app.use(errorPages);
   app.use(problemHandler({ logger }));
   return app;
 }
@@ -60,10 +69,13 @@ export function createServiceApp({ logger, db, readiness = {}, routers }) {
  * @param {() => Readonly<object>} piece.loadConfig its config.js (throws ConfigError)
  * @param {(deps: {config, contracts}) => import('better-sqlite3').Database} piece.openDatabase
  * @param {(deps: {config, logger, contracts, db, api, kafka, producer}) =>
- *   {consumer: {start, stop, isRunning}, helpers?: {start, stop}[]}} piece.createWorkers
- *   the Kafka consumer, and what its handlers rely on (an outbox relay, discovery):
- *   helpers start before the consumer, in order, and stop after it, in reverse
- * @param {(deps: {config, logger, db, readiness}) => import('express').Express} piece.createApp
+ *   {consumer: {start, stop, isRunning}, helpers?: {start, stop}[], deps?: object}}
+ *   piece.createWorkers the Kafka consumer, and what its handlers rely on (an
+ *   outbox relay, discovery): helpers start before the consumer, in order, and
+ *   stop after it, in reverse; `deps` are handed on to createApp (what its
+ *   routes read from the workers)
+ * @param {(deps: {config, logger, db, readiness, ...}) => import('express').Express}
+ *   piece.createApp
  * @returns {Promise<void>} once it listens and has started registering
  */
 export function runService(piece) {
@@ -78,19 +90,22 @@ async function start({ service, loadConfig, openDatabase, createWorkers, createA
   const api = new RegistryApi({ baseUrl: config.registryUrl, token: config.registryToken });
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: service, logger });
   const producer = createProducer(kafka);
-  const { consumer, helpers = [] } = createWorkers({
+  const { consumer, helpers = [], deps = {} } = createWorkers({
     config, logger, contracts, db, api, kafka, producer,
   });
 
   const state = { stopping: false, registration: null };
-  const app = createApp({ config, logger, db, readiness: readinessOf(state, consumer) });
+  const readiness = readinessOf(state, consumer);
+  const app = createApp({ config, logger, db, readiness, ...deps });
   const server = await startWebServer(app, { host: config.host, port: config.port });
   const { port } = server.address();
   logger.info({ host: config.host, port, database: config.databasePath }, 'listening');
 
   const host = config.advertisedHost;
   const healthUrl = `http://${host}:${port}/readyz`;
-  state.registration = createRegistration({ api, service, host, port, healthUrl, logger });
+  state.registration = createRegistration({
+    api, service, host, port, healthUrl, metadata: { language: 'node' }, logger,
+  });
   state.registration.start();
   for (const helper of helpers) helper.start();
   consumer.start();

@@ -1,8 +1,11 @@
 /**
  * Notifications' database: the notifications, the owner of each order seen
- * on the `orders` topic, and the consumer's processed events.
+ * on the `orders` topic, the consumer's processed events, and the outbox of
+ * the notification.sent events still to publish.
  */
-import { migrate, openDatabase, PROCESSED_EVENTS_TABLE } from '@polyshop/common';
+import {
+  migrate, openDatabase, OUTBOX_TABLE, PROCESSED_EVENTS_TABLE,
+} from '@polyshop/common';
 
 // Append only: each entry is one migration (see migrate() in @polyshop/common).
 const MIGRATIONS = [
@@ -21,6 +24,7 @@ const MIGRATIONS = [
      user     TEXT NOT NULL
    );`,
   PROCESSED_EVENTS_TABLE,
+  OUTBOX_TABLE,
 ];
 
 /** @param {string} path DATA_DIR/notifications.db, or ':memory:' in tests */

@@ -1,13 +1,17 @@
 /**
  * Starts notifications: `node node-services/notifications/src/server.js`.
  *
- * Listens, registers with the registry, consumes `orders`: the sequence, and
- * stopping in the reverse order on SIGTERM/SIGINT, is @polyshop/common's
- * runService. What is notifications' own is here: its database, its
- * consumer, and the client-side discovery of orders instances that the
- * consumer's handlers call (started before the consumer, stopped after it).
+ * Listens, registers with the registry, consumes `orders`, publishes its
+ * outbox: the sequence, and stopping in the reverse order on SIGTERM/SIGINT,
+ * is @polyshop/common's runService. What is notifications' own is here: its
+ * database, its consumer, the client-side discovery of orders instances that
+ * the consumer's handlers call, and the outbox relay that publishes the
+ * notification.sent events they enqueue (both started before the consumer,
+ * stopped after it).
  */
-import { createDiscovery, createServiceClient, runService } from '@polyshop/common';
+import {
+  createDiscovery, createOutboxRelay, createServiceClient, runService,
+} from '@polyshop/common';
 import { createApp } from './app.js';
 import { loadConfig, SERVICE } from './config.js';
 import { createNotificationsConsumer } from './consumers/index.js';
@@ -22,11 +26,14 @@ runService({
     const orders = createServiceClient({
       discovery, service: 'orders', timeoutMs: config.ordersTimeoutMs, logger,
     });
+    const relay = createOutboxRelay({ db, producer, logger });
     const consumer = createNotificationsConsumer({
       kafka, db, contracts, producer, orders, jwtSecret: config.jwtSecret, logger,
     });
+    // A handled event may have added an outbox row: publish it now, not at the next poll.
+    consumer.on('record', ({ outcome }) => outcome === 'handled' && relay.wake());
     const watchOrders = { start: () => discovery.start(), stop: () => discovery.close() };
-    return { consumer, helpers: [watchOrders] };
+    return { consumer, helpers: [watchOrders, relay] };
   },
   createApp,
 });

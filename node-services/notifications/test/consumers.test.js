@@ -1,7 +1,7 @@
 /**
  * Notifications' handlers without Kafka, against a stand-in orders
  * instance on port 0: each runs as the consumer loop runs it (prepare, then
- * apply in a transaction).
+ * apply in a transaction), and what it emits is read from the outbox.
  */
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -10,7 +10,7 @@ import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import {
   createLogger, createServiceClient, isTransient, loadContracts, newEvent, ServiceUnavailable,
-  verifyToken,
+  unsentRows, verifyToken,
 } from '@polyshop/common';
 import { orderHandlers } from '../src/consumers/orders.js';
 import { openNotificationsDatabase } from '../src/database.js';
@@ -39,7 +39,7 @@ before(async () => {
   await once(ordersServer, 'listening');
   const discovery = { instances: () => instances };
   const orders = createServiceClient({ discovery, service: 'orders', timeoutMs: 500, logger });
-  handlers = orderHandlers({ orders, jwtSecret: SECRET, logger });
+  handlers = orderHandlers({ orders, jwtSecret: SECRET, contracts, logger });
 });
 
 after(() => new Promise((resolve) => ordersServer.close(resolve)));
@@ -71,6 +71,10 @@ async function handle(incoming) {
   db.transaction(() => handler.apply(incoming, db, { ...context, prepared }))();
 }
 
+function emitted() {
+  return unsentRows(db).map((row) => ({ ...row, event: JSON.parse(row.value), headers: JSON.parse(row.headers) }));
+}
+
 const CONFIRMED = { total_cents: 1780, currency: 'EUR' };
 
 test('when an order is confirmed, then a notification is stored with orders\' summary', async () => {
@@ -100,10 +104,44 @@ test('when an order is cancelled, then the notification gives orders\' reason', 
   assert.match(notificationsOfOrder(db, orderId)[0].message, /was cancelled: out of stock\.$/);
 });
 
+test('when an order is confirmed, then one notification.sent goes into the outbox with the trace', async () => {
+  await handle(event('order.confirmed', CONFIRMED));
+  const [notification] = notificationsOfOrder(db, orderId);
+  const rows = emitted();
+  assert.equal(rows.length, 1);
+  const [row] = rows;
+  assert.equal(row.topic, 'notifications');
+  assert.equal(row.key, orderId);
+  assert.doesNotThrow(() => contracts.validate(row.event));
+  assert.equal(row.event.type, 'notification.sent');
+  assert.equal(row.event.source, '/notifications');
+  assert.equal(row.event.subject, orderId);
+  assert.deepEqual(row.event.data, {
+    order_id: orderId, user: 'alice', notification_id: notification.id, about: 'order.confirmed',
+  });
+  assert.deepEqual(row.headers, { traceparent: TRACEPARENT });
+});
+
+test('when an order is cancelled, then notification.sent tells what it was about', async () => {
+  await handle(event('order.cancelled', { reason: 'inventory rejected' }));
+  assert.deepEqual(emitted().map((row) => row.event.data.about), ['order.cancelled']);
+});
+
+test('when an order event comes again, then nothing more is emitted', async () => {
+  const confirmed = event('order.confirmed', CONFIRMED);
+  await handle(confirmed);
+  await handle(confirmed);
+  // The same news under a new event id, as a second relay of orders may send it.
+  await handle(event('order.confirmed', CONFIRMED));
+  assert.equal(notificationsOfOrder(db, orderId).length, 1);
+  assert.equal(emitted().length, 1);
+});
+
 test('when no orders instance answers, then the handler fails and nothing is stored', async () => {
   instances = [];
   await assert.rejects(handle(event('order.confirmed', CONFIRMED)), ServiceUnavailable);
   assert.deepEqual(notificationsOfOrder(db, orderId), []);
+  assert.deepEqual(emitted(), []);
 });
 
 test('when orders fails with a 5xx, then the handler fails transiently so the event is retried', async () => {
@@ -129,4 +167,5 @@ test('when an order is created, then only its owner is recorded', async () => {
   assert.equal(ownerOf(db, orderId), 'alice');
   assert.deepEqual(notificationsOfOrder(db, orderId), []);
   assert.equal(ordersSeen.length, 0);
+  assert.deepEqual(emitted(), []);
 });

@@ -41,8 +41,9 @@ test('when orders had no summary, then the message comes from the event alone', 
 
 test('when the same notification is added twice, then it is stored once', () => {
   const notification = { orderId: ORDER, user: 'alice', type: 'order.confirmed', message: 'm' };
-  assert.equal(addNotification(db, notification), true);
-  assert.equal(addNotification(db, notification), false);
+  const id = addNotification(db, notification);
+  assert.equal(notificationsOfOrder(db, ORDER)[0].id, id);
+  assert.equal(addNotification(db, notification), null);
   assert.equal(notificationsOfOrder(db, ORDER).length, 1);
 });
 

@@ -38,7 +38,61 @@ def test_an_unknown_order_is_404(client, auth):
     assert client.get("/orders/nope", headers=auth()).status_code == 404
 
 
-@pytest.mark.parametrize(("method", "path"), [("post", "/orders"), ("get", "/orders/x")])
+def test_a_user_lists_only_their_own_orders_newest_first(client, auth):
+    first = place(client, auth).json
+    place(client, auth, user="bob")
+    second = place(client, auth, {"items": [{"sku": "TEA-SENCHA", "quantity": 1}]}).json
+    response = client.get("/orders", headers=auth())
+    assert response.status_code == 200
+    assert [order["id"] for order in response.json] == [second["id"], first["id"]]
+    one = client.get(f"/orders/{first['id']}", headers=auth()).json
+    assert response.json[1] == one  # the same shape as GET /orders/{id}
+
+
+def test_a_user_without_orders_gets_an_empty_list(client, auth):
+    place(client, auth)
+    assert client.get("/orders", headers=auth("bob")).json == []
+
+
+def test_the_list_holds_20_orders_unless_a_limit_says_otherwise(client, auth):
+    placed = [place(client, auth).json["id"] for _ in range(21)]
+    newest_first = placed[::-1]
+    assert [o["id"] for o in client.get("/orders", headers=auth()).json] == newest_first[:20]
+    limited = client.get("/orders?limit=3", headers=auth()).json
+    assert [o["id"] for o in limited] == newest_first[:3]
+    everything = client.get("/orders?limit=100", headers=auth()).json
+    assert [o["id"] for o in everything] == newest_first
+
+
+@pytest.mark.parametrize("limit", ["0", "101", "-1", "", "abc", "1.5", " 5", "+5", "1_0", "\u0665"])
+def test_a_bad_limit_is_a_400_problem_naming_it(client, auth, limit):
+    response = client.get("/orders", query_string={"limit": limit}, headers=auth())
+    assert response.status_code == 400
+    assert response.content_type == "application/problem+json"
+    assert [error["field"] for error in response.json["errors"]] == ["limit"]
+
+
+def test_a_service_may_not_list_orders(client, auth):
+    place(client, auth)
+    response = client.get("/orders", headers=auth("service:notifications"))
+    assert response.status_code == 403
+    assert response.content_type == "application/problem+json"
+
+
+def test_listing_a_users_orders_uses_the_index(conn):
+    plan = conn.execute(
+        "EXPLAIN QUERY PLAN SELECT * FROM orders WHERE user = ?"
+        " ORDER BY created_at DESC, rowid DESC LIMIT ?",
+        ("alice", 20),
+    ).fetchall()
+    details = " ".join(row["detail"] for row in plan)
+    assert "USING INDEX orders_by_user" in details
+    assert "TEMP B-TREE" not in details  # the index gives the order: no sort step
+
+
+@pytest.mark.parametrize(
+    ("method", "path"), [("post", "/orders"), ("get", "/orders"), ("get", "/orders/x")]
+)
 def test_without_a_token_then_401(client, method, path):
     response = getattr(client, method)(path, json=ORDER)
     assert response.status_code == 401

@@ -22,6 +22,7 @@ SERVICES = {
     "payments": ("python", 5003),
     "orders": ("python", 5002),
     "notifications": ("node", 3002),
+    "storefront": ("node", 3003),
 }
 
 

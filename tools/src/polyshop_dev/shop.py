@@ -1,4 +1,4 @@
-"""The whole shop on a stack: registry, the five services, the gateway.
+"""The whole shop on a stack: registry, the six services, the gateway.
 
 `make up` runs it on the default ports; the end-to-end tests on spare ones,
 with a data folder of their own.
@@ -27,6 +27,8 @@ def start_shop(
         "REGISTRY_URL": registry_url,
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "DATA_DIR": str(data_dir),
+        # The storefront logs users in, and reads the gateway's status, there.
+        "GATEWAY_URL": f"http://127.0.0.1:{ports.gateway}",
         **(env or {}),
     }
     start(stack, registry_piece(ports.registry, common))
@@ -35,6 +37,7 @@ def start_shop(
     start(stack, gateway_piece(ports.gateway, common))
     return {
         "storefront and API": f"http://127.0.0.1:{ports.gateway}/",
+        "system view": f"http://127.0.0.1:{ports.gateway}/system",
         "registry dashboard": f"{registry_url}/",
         "kafka": bootstrap,
     }

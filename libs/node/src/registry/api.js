@@ -71,6 +71,12 @@ export class RegistryApi {
     return { index: parseIndex(response.headers.get('x-registry-index')), services };
   }
 
+  /** @returns {Promise<object[]>} the instances the registry evicted lately (leases that ran out) */
+  async listEvictions({ signal } = {}) {
+    const response = await this.#call('GET', '/v1/evictions', { signal });
+    return (await response.json()).evictions;
+  }
+
   async #call(method, path, { body, timeoutMs = this.timeoutMs, signal } = {}) {
     const signals = [AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : [])];
     const response = await fetch(this.baseUrl + path, {

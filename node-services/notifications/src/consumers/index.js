@@ -1,7 +1,8 @@
 /**
  * Notifications' consumer: group "notifications" on the topic `orders`
  * (docs/saga.md). The loop (validation, dead letters, idempotency, commits)
- * is @polyshop/common's; the handlers hand each event to the domain.
+ * is @polyshop/common's; the handlers hand each event to the domain, and
+ * put what notifications emits (notification.sent) into the outbox.
  */
 import { createConsumerLoop } from '@polyshop/common';
 import { SERVICE } from '../config.js';
@@ -16,7 +17,7 @@ export function createNotificationsConsumer({
     kafka,
     groupId: SERVICE,
     topics: TOPICS,
-    handlers: orderHandlers({ orders, jwtSecret, logger }),
+    handlers: orderHandlers({ orders, jwtSecret, contracts, logger }),
     db,
     contracts,
     producer,

@@ -5,18 +5,23 @@
  * order.cancelled become a notification, written with the order summary
  * that orders gives (client-side discovery, with a service token). The
  * summary is fetched in `prepare`, outside the transaction; if orders cannot
- * be reached the consumer retries the event without committing it.
+ * be reached the consumer retries the event without committing it. A new
+ * notification puts notification.sent into the outbox in the same
+ * transaction; one that existed already (the same order event again under
+ * another id) puts nothing, so the customer is said to be told once.
  */
 import { serviceToken, UpstreamError } from '@polyshop/common';
 import { SERVICE } from '../config.js';
 import { addNotification, messageFor, recordOwner } from '../domain/notifications.js';
+import { emitSent } from './outgoing.js';
 
 /**
  * @param {object} deps
  * @param {import('@polyshop/common').ServiceClient} deps.orders a client of the orders service
  * @param {string} deps.jwtSecret signs the service token
+ * @param {import('@polyshop/common').Contracts} deps.contracts checks what is emitted
  */
-export function orderHandlers({ orders, jwtSecret, logger }) {
+export function orderHandlers({ orders, jwtSecret, contracts, logger }) {
   const log = logger.child({ component: 'order-handlers' });
 
   async function orderSummary(event, { headers }) {
@@ -40,10 +45,13 @@ export function orderHandlers({ orders, jwtSecret, logger }) {
 
   const notify = {
     prepare: orderSummary,
-    apply: (event, tx, { prepared: summary }) => {
+    apply: (event, tx, { prepared: summary, headers }) => {
       const { order_id: orderId, user } = event.data;
       recordOwner(tx, orderId, user);
-      addNotification(tx, { orderId, user, type: event.type, message: messageFor(event, summary) });
+      const message = messageFor(event, summary);
+      const notificationId = addNotification(tx, { orderId, user, type: event.type, message });
+      if (notificationId === null) return;
+      emitSent(tx, { contracts, headers }, { orderId, user, notificationId, about: event.type });
     },
   };
 

@@ -25,14 +25,15 @@ export function ownerOf(db, orderId) {
 /**
  * Stores a notification; one per order and type, so an event repeated
  * under a new id does not tell the customer twice.
- * @returns {boolean} false when that notification existed already
+ * @returns {string|null} the new notification's id; null when that notification existed already
  */
 export function addNotification(db, { orderId, user, type, message }) {
+  const id = randomUUID();
   const result = db.prepare(
     `INSERT OR IGNORE INTO notifications (id, order_id, user, type, message, created_at)
      VALUES (?, ?, ?, ?, ?, ?)`,
-  ).run(randomUUID(), orderId, user, type, message, new Date().toISOString());
-  return result.changes === 1;
+  ).run(id, orderId, user, type, message, new Date().toISOString());
+  return result.changes === 1 ? id : null;
 }
 
 /** @returns {object[]} the notifications of one order, oldest first */

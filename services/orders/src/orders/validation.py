@@ -1,4 +1,5 @@
-"""Strict checks of a `POST /orders` body, before anything is looked up or stored.
+"""Strict checks of a `POST /orders` body (and of `GET /orders?limit=`), before
+anything is looked up or stored.
 
 One rule for the status: every request the service cannot accept as
 written (malformed JSON, a wrong field, a quantity out of range, an unknown
@@ -15,6 +16,9 @@ SKU = re.compile(r"^[A-Z0-9][A-Z0-9-]{0,31}$")
 MAX_LINES = 50
 MIN_QUANTITY, MAX_QUANTITY = 1, 100
 IDEMPOTENCY_KEY = re.compile(r"^[\x21-\x7e]{1,200}$")  # printable ASCII, no spaces
+MIN_LIMIT, MAX_LIMIT, DEFAULT_LIMIT = 1, 100, 20
+# ASCII digits only: int() alone would also take " 5", "+5", "1_0" and Arabic-Indic digits.
+LIMIT = re.compile(r"[0-9]{1,3}")
 
 
 @dataclass(frozen=True)
@@ -55,6 +59,15 @@ def parse_order(body: Any) -> list[Line]:
 
 def valid_idempotency_key(key: str) -> bool:
     return bool(IDEMPOTENCY_KEY.match(key))
+
+
+def parse_limit(text: str | None) -> int | None:
+    """How many orders `GET /orders` lists: the default when not given, None when invalid."""
+    if text is None:
+        return DEFAULT_LIMIT
+    if not LIMIT.fullmatch(text) or not MIN_LIMIT <= int(text) <= MAX_LIMIT:
+        return None
+    return int(text)
 
 
 def _parse_line(field: str, item: Any) -> tuple[Line | None, list[dict[str, str]]]:

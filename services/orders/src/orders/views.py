@@ -1,4 +1,4 @@
-"""POST /orders and GET /orders/{id}: thin views over placing and the store."""
+"""POST /orders, GET /orders and GET /orders/{id}: thin views over placing and the store."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from typing import Any
 from flask import Blueprint, Response, jsonify, request
 
 from orders import context, placing, store
-from orders.validation import parse_order, valid_idempotency_key
+from orders.validation import MAX_LIMIT, MIN_LIMIT, parse_limit, parse_order, valid_idempotency_key
 from polyshop_common import tracing
 from polyshop_common.body import read_body
 from polyshop_common.flask_db import get_db
@@ -36,6 +36,22 @@ def create_order() -> Response:
     prefix = request.headers.get("X-Forwarded-Prefix", "").rstrip("/")
     response.headers["Location"] = f"{prefix}/orders/{order['id']}"
     return response
+
+
+@bp.get("/orders")
+def list_orders() -> list[dict[str, Any]]:
+    principal = require_principal()
+    if principal.is_service:
+        # A service places no orders, so it has no "own" ones; and nothing
+        # needs every user's orders at once, so that is not offered either.
+        detail = "A service has no orders of its own; read one order by its id."
+        raise Problem(403, "Forbidden", detail)
+    limit = parse_limit(request.args.get("limit"))
+    if limit is None:
+        message = f"expected a whole number from {MIN_LIMIT} to {MAX_LIMIT}"
+        errors = [{"field": "limit", "message": message}]
+        raise Problem(400, "Bad Request", f"limit: {message}.", errors=errors)
+    return store.orders_of(get_db(), principal.name, limit)
 
 
 @bp.get("/orders/<order_id>")

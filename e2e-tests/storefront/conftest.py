@@ -1,0 +1,25 @@
+"""The storefront's browser tests: one shop for the folder, on spare ports,
+with a short registry lease so an instance that dies leaves the system view
+within seconds."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from support.shop import Customer, Shop, running_shop
+
+LEASE_TTL_SECONDS = 3
+
+
+@pytest.fixture(scope="package")
+def shop(tmp_path_factory) -> Iterator[Shop]:
+    env = {"REGISTRY_LEASE_TTL_SECONDS": str(LEASE_TTL_SECONDS)}
+    with running_shop(tmp_path_factory.mktemp("storefront"), env) as started:
+        yield started
+
+
+@pytest.fixture(scope="package")
+def alice(shop: Shop) -> Customer:
+    return Customer(shop.gateway, "alice", "wonderland")

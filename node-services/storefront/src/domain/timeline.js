@@ -1,0 +1,94 @@
+/**
+ * The saga's timeline: every event of an order, as the storefront shows it.
+ *
+ * A read model (CQRS): the storefront's consumer writes one row per event it
+ * reads from the saga's topics, and the pages read these rows instead of
+ * asking five services what happened. A row keeps what the pages show and
+ * nothing personal: no user name, no amount. Domain code: takes a database
+ * handle, knows nothing of HTTP or Kafka.
+ */
+
+/** What each step is called on the page; the order of the happy path. */
+export const STEPS = {
+  'order.created': 'Order placed',
+  'inventory.reserved': 'Stock reserved',
+  'inventory.rejected': 'Stock refused',
+  'payment.authorized': 'Payment authorised',
+  'payment.declined': 'Payment declined',
+  'order.confirmed': 'Order confirmed',
+  'order.cancelled': 'Order cancelled',
+  'inventory.released': 'Stock released',
+  'notification.sent': 'Customer notified',
+};
+
+export const FINAL = { 'order.confirmed': 'CONFIRMED', 'order.cancelled': 'CANCELLED' };
+
+const WITH_REASON = new Set(['inventory.rejected', 'payment.declined', 'order.cancelled']);
+
+/**
+ * Records one event; an event seen before changes nothing.
+ * @returns {boolean} true when the step is new
+ */
+export function recordStep(db, event) {
+  const result = db.prepare(
+    `INSERT OR IGNORE INTO saga_steps (event_id, order_id, type, service, at, reason)
+     VALUES (:event_id, :order_id, :type, :service, :at, :reason)`,
+  ).run(rowOf(event));
+  return result.changes === 1;
+}
+
+/** The step an event is, as pages and event streams show it. */
+export function stepOfEvent(event) {
+  return stepView(rowOf(event));
+}
+
+function rowOf(event) {
+  return {
+    event_id: event.id,
+    order_id: event.data.order_id,
+    type: event.type,
+    service: serviceOf(event),
+    at: event.time,
+    reason: WITH_REASON.has(event.type) ? (event.data.reason ?? null) : null,
+  };
+}
+
+/** @returns {object[]} the steps of one order, in the order they happened */
+export function stepsOf(db, orderId) {
+  return db.prepare('SELECT * FROM saga_steps WHERE order_id = ? ORDER BY at, rowid')
+    .all(orderId).map(stepView);
+}
+
+/**
+ * The newest orders with their steps: the swim lanes of the system view.
+ * @returns {{order_id: string, steps: object[]}[]} the newest order first
+ */
+export function recentOrders(db, limit = 8) {
+  const orders = db.prepare(
+    `SELECT order_id, MIN(at) AS first FROM saga_steps
+     GROUP BY order_id ORDER BY first DESC LIMIT ?`,
+  ).all(limit);
+  return orders.map(({ order_id: orderId }) => ({
+    order_id: orderId,
+    steps: stepsOf(db, orderId).map(({ reason, ...step }) => step),
+  }));
+}
+
+/** A row as pages and event streams show it. */
+export function stepView(row) {
+  const step = {
+    id: row.event_id,
+    order_id: row.order_id,
+    type: row.type,
+    label: STEPS[row.type] ?? row.type,
+    service: row.service,
+    at: row.at,
+  };
+  if (row.reason) step.reason = row.reason;
+  return step;
+}
+
+/** The service that published an event: its CloudEvents source, "/inventory" → "inventory". */
+export function serviceOf(event) {
+  return event.source.replace(/^\//, '') || 'unknown';
+}
