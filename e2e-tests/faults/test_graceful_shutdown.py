@@ -71,7 +71,9 @@ class Watch:
             stopped = self._stop.wait(0.002)
             try:
                 socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-            except ConnectionRefusedError:
+            # Reset: the listening socket closed while this connection waited
+            # in its queue. The same moment as a refusal, seen from the queue.
+            except (ConnectionRefusedError, ConnectionResetError):
                 self.refused_at = time.monotonic()
             if stopped:
                 return
