@@ -7,10 +7,14 @@
 #     docker build -f docker/node.Dockerfile -t polyshop/inventory \
 #         --build-arg WORKSPACE=node-services/inventory --build-arg PORT=3001 .
 #
-# Stage one installs the service's production dependencies from the lockfile,
-# compiling better-sqlite3 (a native module); stage two copies them, the
-# shared package and the service's code onto a fresh slim Node.js, without
-# the compilers, and runs it as the image's unprivileged `node` user.
+# Stage one installs the production dependencies of the whole workspace from
+# the lockfile, compiling better-sqlite3 (a native module). It names no
+# service, so its layers are the same for every Node.js image and the compile
+# (about a minute here) happens once, not once per service; an image carries
+# the few small packages its sibling services use beside its own. Stage two
+# copies them, the shared package and the service's code onto a fresh slim
+# Node.js, without the compilers, and runs it as the image's unprivileged
+# `node` user.
 
 FROM node:22-slim AS build
 
@@ -27,8 +31,8 @@ ENV npm_config_build_from_source=true \
 
 WORKDIR /app
 # npm reads the whole workspace to use its one lockfile: every member's
-# package.json comes in, but only the sources the service needs. Up to here
-# the layers are the same for every service, so they are built once.
+# package.json comes in, and no source yet. No layer of this stage names a
+# service, so the stage is built once for all of them.
 COPY package.json package-lock.json ./
 COPY libs/node/package.json libs/node/
 COPY node-services/inventory/package.json node-services/inventory/
@@ -38,20 +42,18 @@ COPY node-services/storefront/package.json node-services/storefront/
 # An extra CA certificate (PEM text), for builds behind a TLS-inspecting proxy:
 #     docker build --build-arg EXTRA_CA_CERT="$(cat proxy-ca.pem)" ...
 ARG EXTRA_CA_CERT=""
-# The service: its folder in the npm workspace (node-services/inventory).
-ARG WORKSPACE
-RUN : "${WORKSPACE:?needs --build-arg WORKSPACE}" \
-    && if [ -n "$EXTRA_CA_CERT" ]; then \
+RUN if [ -n "$EXTRA_CA_CERT" ]; then \
         printf '%s\n' "$EXTRA_CA_CERT" > /tmp/extra-ca.pem \
         && export NODE_EXTRA_CA_CERTS=/tmp/extra-ca.pem; \
     fi \
-    && npm ci --omit=dev --workspace "$WORKSPACE" \
+    && npm ci --omit=dev \
     && rm -f /tmp/extra-ca.pem
 
 FROM node:22-slim
+# The service: its folder in the npm workspace (node-services/inventory).
 ARG WORKSPACE
 ARG PORT
-RUN : "${PORT:?needs --build-arg PORT}"
+RUN : "${WORKSPACE:?needs --build-arg WORKSPACE}" "${PORT:?needs --build-arg PORT}"
 ENV NODE_ENV=production \
     HOST=0.0.0.0 \
     PORT=${PORT} \
