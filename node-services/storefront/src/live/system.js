@@ -78,10 +78,14 @@ export function createSystemMonitor({ api, gatewayUrl, kafka, contracts, db, log
   }
 
   async function run() {
-    const snapshot = await gather();
-    for (const listener of listeners) listener(snapshot);
-    if (listeners.size > 0) timer = setTimeout(run, INTERVAL_MS);
-    else timer = null;
+    try {
+      const snapshot = await gather();
+      for (const listener of listeners) listener(snapshot);
+    } catch (error) {
+      // A view that failed once tries again next second; it never stops the service.
+      log.error({ err: error }, 'system view snapshot failed');
+    }
+    timer = listeners.size > 0 ? setTimeout(run, INTERVAL_MS) : null;
   }
 
   return {
