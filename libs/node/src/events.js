@@ -111,7 +111,14 @@ export class Contracts {
     } catch (error) {
       throw new InvalidEvent(`not JSON: ${error.message}`);
     }
-    return this.validate(event);
+    try {
+      return this.validate(event);
+    } catch (error) {
+      if (error instanceof InvalidEvent) throw error;
+      // Whatever else checking it raises (a stack overflow on a value nested
+      // too deep): the record cannot be read, and reading it again fails the same way.
+      throw new InvalidEvent(`unreadable: ${error.name}`);
+    }
   }
 }
 

@@ -56,7 +56,14 @@ def test_a_handled_event_runs_once_even_when_redelivered(processor, conn, make_r
 
 @pytest.mark.parametrize(
     ("value", "reason"),
-    [(b"{not json", "not JSON"), (None, "not JSON"), (b'{"type": "x.y"}', "unknown event type")],
+    [
+        (b"{not json", "not JSON"),
+        (None, "not JSON"),
+        (b"\xff\xfe", "not JSON"),
+        (b'{"type": "x.y"}', "unknown event type"),
+        (b'{"data": ' + b"[" * 100_000 + b"]" * 100_000 + b"}", "unreadable: RecursionError"),
+    ],
+    ids=["not-json", "empty", "not-utf8", "unknown-type", "nested-too-deep"],
 )
 def test_what_cannot_be_parsed_or_validated_is_dead_lettered(
     processor, dead_letters, make_record, value, reason

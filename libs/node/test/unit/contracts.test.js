@@ -74,3 +74,19 @@ test('when asked for the topic of a type, then topics.json answers', () => {
   assert.equal(contracts.topicOf('payment.declined'), 'payments');
   assert.equal(contracts.deadLetterSuffix, '.dlq');
 });
+
+test('when checking an event fails in an unexpected way, then it is an invalid event, not a crash', () => {
+  const contracts = loadContracts();
+  // What a value nested deeper than the stack does to a validator.
+  contracts.validate = () => {
+    throw new RangeError('Maximum call stack size exceeded');
+  };
+  assert.throws(() => contracts.parse('{"type": "order.created"}'), (error) => (
+    error instanceof InvalidEvent && error.reason === 'unreadable: RangeError'
+  ));
+});
+
+test('when a record nests JSON a hundred thousand levels deep, then it is an invalid event', () => {
+  const deep = `{"type": "order.created", "data": ${'['.repeat(100000)}${']'.repeat(100000)}}`;
+  assert.throws(() => loadContracts().parse(deep), InvalidEvent);
+});

@@ -1,6 +1,6 @@
 """What happens to one consumed record, without Kafka: the rules of docs/saga.md.
 
-parse → validate → (dead-letter what fails) → skip types not handled →
+parse → validate → (dead-letter what fails, whatever the failure) → skip types not handled →
 run the handler in one SQLite transaction with the insert of the event id
 into processed_events. A redelivered id changes nothing. Transient failures
 raise `TransientError` so the loop retries the record without committing.
@@ -56,6 +56,11 @@ class RecordProcessor:
             return self._dead_letter(record, error.reason, fields)
         except ValueError as error:  # not JSON (or not UTF-8)
             return self._dead_letter(record, f"not JSON: {error}", fields)
+        except Exception as error:
+            # Whatever else reading it raises (RecursionError for JSON nested
+            # too deep): the record cannot be read, and retrying reads it the
+            # same way, so it is parked; the partition moves on.
+            return self._dead_letter(record, f"unreadable: {type(error).__name__}", fields)
         fields |= {"event_id": event["id"], "type": event["type"]}
         handler = self.handlers.get(event["type"])
         if handler is None:
