@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { addToCart, orderItems, parseQuantity, setQuantity } from '../src/domain/cart.js';
 import { formatMoney } from '../src/domain/money.js';
-import { recentOrders, recordStep, stepsOf } from '../src/domain/timeline.js';
+import { recentOrders, recordStep, statusOf, stepsOf } from '../src/domain/timeline.js';
 import { latestDeadLetters, recordDeadLetter } from '../src/domain/dead-letters.js';
 import { openStorefrontDatabase } from '../src/database.js';
 import { mergeGatewayStatus } from '../src/live/gateway-status.js';
@@ -56,6 +56,18 @@ describe('the timeline', () => {
     ]);
     assert.equal(steps[1].reason, 'over the limit');
     assert.equal(steps[1].label, 'Payment declined');
+  });
+
+  test('when the timeline knows the final step before orders does, then the page shows it', () => {
+    const db = openStorefrontDatabase(':memory:');
+    recordStep(db, event('order.created', '/orders', '2026-12-02T10:00:00.000Z'));
+    const pending = { status: 'PENDING', reason: null };
+    assert.deepEqual(statusOf(pending, stepsOf(db, ORDER)), pending);
+
+    recordStep(db, event('order.cancelled', '/orders', '2026-12-02T10:00:01.000Z', { reason: 'no stock' }));
+
+    assert.deepEqual(statusOf(pending, stepsOf(db, ORDER)), { status: 'CANCELLED', reason: 'no stock' });
+    assert.deepEqual(statusOf({ status: 'CONFIRMED' }, []), { status: 'CONFIRMED', reason: undefined });
   });
 
   test('when lanes are read, then they show no reason and no user', () => {

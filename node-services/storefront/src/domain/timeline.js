@@ -74,6 +74,17 @@ export function recentOrders(db, limit = 8) {
   }));
 }
 
+/**
+ * The order's status and reason as the page shows them: the orders service
+ * answered before its last step may have reached the timeline, or the other
+ * way round, so whichever knows of a final step wins.
+ */
+export function statusOf(order, steps) {
+  const final = steps.find((step) => FINAL[step.type]);
+  if (order.status !== 'PENDING' || !final) return { status: order.status, reason: order.reason };
+  return { status: FINAL[final.type], reason: final.reason };
+}
+
 /** A row as pages and event streams show it. */
 export function stepView(row) {
   const step = {

@@ -12,7 +12,7 @@ import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
 import { HttpProblem, NotFound, Unauthenticated, UpstreamError } from '@polyshop/common';
 import { cartLines, orderItems } from '../domain/cart.js';
-import { stepsOf } from '../domain/timeline.js';
+import { statusOf, stepsOf } from '../domain/timeline.js';
 import { openEventStream } from '../live/sse.js';
 import { chromeOf, redirect, requireUser, sendPage } from '../pages.js';
 import { currentUser } from '../session.js';
@@ -59,7 +59,7 @@ export function ordersRouter({ backends, db, hub }) {
     const order = await ownOrder(backends, req.user.token, req.params.id);
     const products = await productsBySku(backends).catch(() => new Map());
     const steps = stepsOf(db, order.id);
-    const main = orderMain({ order, steps, languageOf: backends.languageOf, products });
+    const main = orderMain({ order: { ...order, ...statusOf(order, steps) }, steps, languageOf: backends.languageOf, products });
     sendPage(req, res, { title: `Order ${order.id.slice(0, 8)}`, main, scripts: ['order.js'] });
   });
 
