@@ -15,6 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
+from polyshop_dev.kafka import topic_names
 from polyshop_dev.pieces import SERVICES
 from support.compose import COMPOSE_FILE, PUBLISHED, ROOT, chosen_stack
 
@@ -86,9 +87,12 @@ def test_kafka_has_a_bounded_heap_and_two_listeners():
 def test_the_topics_job_creates_the_contracts_topics():
     spec = json.loads((ROOT / "contracts" / "topics.json").read_text())
     script = " ".join(ALL["kafka-topics"]["command"])
-    listed = set(re.search(r"for topic in ([^;]+);", script).group(1).split())
-    suffix = spec["dead_letter_suffix"]
-    assert listed == {t + end for t in spec["topics"] for end in ("", suffix)}
+    families = re.search(r"for topic in ([^;]+);", script).group(1).split()
+    suffixes = [shlex.split(s)[0] if s else "" for s in re.search(
+        r"for suffix in ([^;]+);", script).group(1).split()]
+    redrive = re.search(r"create (\S+) --config cleanup.policy=compact", script).group(1)
+    created = {t + end for t in families for end in suffixes} | {redrive}
+    assert created == set(topic_names())
     assert f"--partitions {spec['partitions']}" in script
 
 

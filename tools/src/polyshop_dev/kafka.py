@@ -105,20 +105,25 @@ def is_ready(bootstrap: str) -> bool:
 
 
 def topic_names() -> list[str]:
+    """Every topic of the contract: each topic, its dead-letter and retry
+    topics, and the compacted record of redriven dead letters."""
     spec = json.loads((CONTRACTS / "topics.json").read_text())
-    return [t + suffix for t in spec["topics"] for suffix in ("", spec["dead_letter_suffix"])]
+    retries = [f"{spec['retry_suffix']}{level}" for level in range(1, spec["retry_levels"] + 1)]
+    suffixes = ["", spec["dead_letter_suffix"], *retries]
+    return [t + suffix for t in spec["topics"] for suffix in suffixes] + [spec["redrive_topic"]]
 
 
 def ensure_topics(bootstrap: str) -> list[str]:
-    """Create the topics of the contract and their dead-letter twins; topics
-    that exist already are left as they are."""
+    """Create the topics of the contract (topic_names); topics that exist
+    already are left as they are."""
     spec = json.loads((CONTRACTS / "topics.json").read_text())
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
     try:
         missing = set(topic_names()) - set(admin.list_topics())
         for name in sorted(missing):
+            configs = {"cleanup.policy": "compact"} if name == spec["redrive_topic"] else {}
             with contextlib.suppress(TopicAlreadyExistsError):
-                admin.create_topics([NewTopic(name, spec["partitions"], 1)])
+                admin.create_topics([NewTopic(name, spec["partitions"], 1, topic_configs=configs)])
     finally:
         admin.close()
     return sorted(missing)
