@@ -114,8 +114,11 @@ export function healthRouter(checks) {
   router.get('/readyz', (req, res) => {
     const entries = Object.entries(checks).map(([name, check]) => [name, Boolean(check())]);
     const results = Object.fromEntries(entries);
-    const ready = Object.values(results).every(Boolean);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not ready', checks: results });
+    // The same bodies as the Python library's: an error is problem JSON, naming what is missing.
+    if (Object.values(results).every(Boolean)) return res.json({ status: 'ok', checks: results });
+    return sendProblem(res, {
+      status: 503, title: 'Service Unavailable', detail: 'Not ready yet.', extensions: { checks: results },
+    });
   });
   return router;
 }

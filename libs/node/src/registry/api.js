@@ -97,9 +97,14 @@ export class RegistryApi {
   }
 }
 
-function instancesPath(service, instanceId) {
+/**
+ * The path of a service's instances (or one of them), each name encoded as
+ * one path segment: an id holding "/" or "?" cannot reach another path.
+ */
+export function instancesPath(service, instanceId) {
   const base = `/v1/services/${encodeURIComponent(service)}/instances`;
-  return instanceId === undefined ? base : `${base}/${encodeURIComponent(instanceId)}`;
+  return instanceId === undefined || instanceId === null
+    ? base : `${base}/${encodeURIComponent(instanceId)}`;
 }
 
 function parseIndex(header) {

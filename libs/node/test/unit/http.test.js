@@ -77,6 +77,7 @@ test('when no route matches, then a 404 problem answers', async () => {
 test('when a readiness check fails, then /readyz is 503 and /livez still 200', async () => {
   const ready = await fetch(`${baseUrl}/readyz`);
   assert.equal(ready.status, 503);
+  assert.equal(ready.headers.get('content-type'), 'application/problem+json; charset=utf-8');
   assert.deepEqual((await ready.json()).checks, { database: true, registered: false });
   assert.equal((await fetch(`${baseUrl}/livez`)).status, 200);
 });
@@ -85,5 +86,5 @@ test('when every readiness check passes, then /readyz is 200', async () => {
   checks.registered = true;
   const ready = await fetch(`${baseUrl}/readyz`);
   assert.equal(ready.status, 200);
-  assert.equal((await ready.json()).status, 'ready');
+  assert.equal((await ready.json()).status, 'ok');
 });

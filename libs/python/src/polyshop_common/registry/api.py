@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from typing import Any
+from urllib.parse import quote
 
 import requests
 
@@ -34,14 +35,13 @@ class RegistryApi:
             self._session.headers["Authorization"] = f"Bearer {token}"
 
     def register(self, service: str, body: dict[str, Any]) -> dict[str, Any]:
-        return self._call("POST", f"/v1/services/{service}/instances", json=body).json()
+        return self._call("POST", instances_path(service), json=body).json()
 
     def heartbeat(self, service: str, instance_id: str) -> dict[str, Any]:
-        path = f"/v1/services/{service}/instances/{instance_id}/heartbeat"
-        return self._call("PUT", path).json()
+        return self._call("PUT", f"{instances_path(service, instance_id)}/heartbeat").json()
 
     def deregister(self, service: str, instance_id: str, timeout: float | None = None) -> None:
-        self._call("DELETE", f"/v1/services/{service}/instances/{instance_id}", timeout=timeout)
+        self._call("DELETE", instances_path(service, instance_id), timeout=timeout)
 
     def list_services(self, index: int | None = None, wait: float | None = None) -> Snapshot:
         params: dict[str, Any] = {}
@@ -62,6 +62,18 @@ class RegistryApi:
         if response.status_code >= 400:
             raise RegistryError(response.status_code, _detail(response))
         return response
+
+
+def instances_path(service: str, instance_id: str | None = None) -> str:
+    """The path of a service's instances (or one of them), each name encoded
+    as one path segment: an id holding "/" or "?" cannot reach another path."""
+    base = f"/v1/services/{_segment(service)}/instances"
+    return base if instance_id is None else f"{base}/{_segment(instance_id)}"
+
+
+def _segment(name: str) -> str:
+    # What JavaScript's encodeURIComponent leaves alone, so both libraries send the same path.
+    return quote(name, safe="!'()*")
 
 
 def _detail(response: requests.Response) -> str:

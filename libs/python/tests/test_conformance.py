@@ -1,0 +1,26 @@
+"""The conformance cases of contracts/conformance/ that need no broker, run
+against this library; the Node.js library runs the same files
+(libs/node/test/unit/conformance.test.js), so both behave alike."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from polyshop_common.events import find_contracts_dir
+from polyshop_common.registry.api import instances_path
+
+
+def conformance_cases(name: str) -> list[dict[str, Any]]:
+    folder = find_contracts_dir()
+    assert folder is not None, "no contracts/ folder above the library"
+    return json.loads((folder / "conformance" / f"{name}.json").read_text())["cases"]
+
+
+@pytest.mark.parametrize(
+    "case", conformance_cases("registry-paths"), ids=lambda case: repr(case["instance_id"])
+)
+def test_the_registry_client_encodes_each_name_as_one_path_segment(case):
+    assert instances_path(case["service"], case["instance_id"]) == case["path"]
