@@ -7,7 +7,7 @@ import time
 import uuid
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import NewTopic
+from kafka.admin import ConfigResource, ConfigResourceType, NewTopic
 
 from polyshop_dev import kafka as local_kafka
 
@@ -50,15 +50,21 @@ def test_when_a_group_commits_then_a_new_member_resumes_after_the_commit(kafka_b
         producer.close()
 
 
-def test_the_contract_topics_and_their_dead_letter_twins_exist_with_three_partitions(
+def test_the_contract_topics_with_their_dead_letter_and_retry_topics_exist_with_three_partitions(
     kafka_bootstrap,
 ):
     local_kafka.ensure_topics(kafka_bootstrap)  # idempotent: a second call changes nothing
     admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
     try:
         described = {t["name"]: t for t in admin.describe_topics(local_kafka.topic_names())}
+        configs = admin.describe_configs(
+            [ConfigResource(ConfigResourceType.TOPIC, "dead-letters.redriven")]
+        )
     finally:
         admin.close()
     saga = ("orders", "inventory", "payments", "notifications")
-    assert set(described) == set(saga) | {f"{t}.dlq" for t in saga}
+    ends = ("", ".dlq", ".retry.1", ".retry.2", ".retry.3")
+    assert set(described) == {t + end for t in saga for end in ends} | {"dead-letters.redriven"}
     assert all(len(t["partitions"]) == 3 for t in described.values())
+    redrives = configs["topic"]["dead-letters.redriven"]
+    assert redrives["cleanup.policy"]["value"] == "compact"

@@ -8,7 +8,9 @@
  */
 import { hostname } from 'node:os';
 import { join, resolve } from 'node:path';
+import { findContractsDir, readTopics } from './events.js';
 import { brokersFromEnv } from './kafka.js';
+import { DEFAULT_RETRY_DELAYS, parseRetryDelays } from './retries.js';
 
 const WILDCARD_HOSTS = ['0.0.0.0', '::'];
 const LOG_LEVELS = ['trace', 'debug', 'info', 'warn', 'error', 'fatal', 'silent'];
@@ -27,7 +29,9 @@ export class ConfigError extends Error {
  * @param {Record<string, string|undefined>} env usually process.env
  * @param {{service: string, defaultPort: number}} piece
  * @returns {Readonly<object>} port, host, advertisedHost, registryUrl, registryToken,
- *   kafkaBrokers, dataDir, databasePath, jwtSecret, logLevel, contractsDir
+ *   kafkaBrokers, dataDir, databasePath, jwtSecret, logLevel, contractsDir,
+ *   consumerRetryDelays (CONSUMER_RETRY_DELAYS: seconds before attempts 2, 3, ...
+ *   of a failed event, default 1,10,60; "none" for no retries)
  */
 export function readServiceConfig(env, { service, defaultPort }) {
   const problems = [];
@@ -42,6 +46,10 @@ export function readServiceConfig(env, { service, defaultPort }) {
   };
   const dataDir = resolve(read('DATA_DIR', '.run/data'));
   const host = read('HOST', '127.0.0.1');
+  const contractsDir = env.CONTRACTS_DIR ? resolve(env.CONTRACTS_DIR) : undefined;
+  const retryLevels = attempt('CONTRACTS_DIR', () => (
+    readTopics(contractsDir ?? findContractsDir()).retry_levels
+  ));
   const config = {
     service,
     port: attempt('PORT', () => port(read('PORT', String(defaultPort)))),
@@ -56,7 +64,10 @@ export function readServiceConfig(env, { service, defaultPort }) {
     databasePath: join(dataDir, `${service}.db`),
     jwtSecret: read('JWT_SECRET', 'polyshop-dev-secret-not-for-production'),
     logLevel: attempt('LOG_LEVEL', () => oneOf(read('LOG_LEVEL', 'info').toLowerCase(), LOG_LEVELS)),
-    contractsDir: env.CONTRACTS_DIR ? resolve(env.CONTRACTS_DIR) : undefined,
+    contractsDir,
+    consumerRetryDelays: attempt('CONSUMER_RETRY_DELAYS', () => (
+      retryDelays(read('CONSUMER_RETRY_DELAYS', DEFAULT_RETRY_DELAYS.join(',')), retryLevels)
+    )),
   };
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze(config);
@@ -70,6 +81,13 @@ export function readServiceConfig(env, { service, defaultPort }) {
  */
 function defaultAdvertised(host) {
   return WILDCARD_HOSTS.includes(host) ? hostname() : host;
+}
+
+// A delay needs a retry topic to carry it, and the contract says how many
+// each topic has (unknown when the contracts cannot be read: that problem is
+// reported on its own).
+function retryDelays(value, levels = Infinity) {
+  return Object.freeze(parseRetryDelays(value, levels));
 }
 
 function port(value) {

@@ -1,27 +1,39 @@
 /**
- * The idempotent consumer every Node.js service runs (docs/saga.md, "Consumers").
+ * The idempotent consumer every Node.js service runs (docs/saga.md,
+ * "Consumers" and "Retries, expiry and dead letters").
  *
  * For each record, in partition order:
  *   1. parse and validate; what fails goes to TOPIC.dlq (same key and value,
  *      headers dlq-reason, dlq-topic, dlq-partition, dlq-offset, dlq-group)
- *      and the loop moves on: one bad message never blocks a partition;
+ *      and the loop moves on: reading it again would fail the same way, and
+ *      one bad message must not block a partition;
  *   2. a valid event of a type the service does not handle is skipped;
- *   3. the handler runs in ONE SQLite transaction together with the insert
- *      of the event id into processed_events: a redelivered event finds its
- *      id there and changes nothing;
- *   4. only then is the offset committed (at-least-once: a crash before the
- *      commit redelivers, step 3 makes that harmless). Records come in
+ *   3. a handled event older than its type's time to live is dead-lettered
+ *      as "expired": news that old (stock for an order that timed out) would
+ *      do harm if acted on, and the dead letter keeps it for a person;
+ *   4. the handler runs in ONE SQLite transaction together with the insert
+ *      of the event id into processed_events: a redelivered or retried event
+ *      finds its id there and changes nothing;
+ *   5. only then is the offset committed (at-least-once: a crash before the
+ *      commit redelivers, step 4 makes that harmless). Records come in
  *      batches per partition; the offset after the last one done is
  *      committed once per batch, not once per record: a commit is a broker
  *      round trip, and at a few hundred events a second one per record was
  *      most of the consumer's time. The loop emits 'record' as each record
- *      is done (its transaction committed); the offset commit follows at
- *      the end of the batch.
- * A transient failure (database busy, a service call down, Kafka away;
- * see errors.js) is retried with backoff, without committing, until it
- * passes or the loop stops. Any other error from a handler is a bug or an
- * event it cannot take: its transaction is rolled back and the event is
- * dead-lettered ("handler failed: ..."), so the partition moves on.
+ *      is done; the offset commit follows at the end of the batch.
+ *
+ * A handler that fails, for whatever reason, does not hold its partition:
+ * waiting for one event would stall every later event of the partition,
+ * most of them other orders'. Its transaction is rolled back and the record
+ * is copied to the next retry topic, or after the last delay to the dead
+ * letters (retries.js); then the partition moves on. The same loop reads the
+ * retry topics: a copy of another group is passed over (groups share retry
+ * topics), and a copy not yet due pauses its partition only. Sleeping in the
+ * batch instead would stall the main topics too, since kafkajs hands the
+ * batches of all partitions to one loop, one after another; the seek back
+ * makes the paused partition read that copy again when it resumes. Only
+ * when Kafka cannot take the copy or the dead letter is the record retried
+ * in place, with backoff and uncommitted: nothing can safely move on then.
  *
  * A handler is `(event, tx, context) => void`, run inside the transaction;
  * or `{ prepare, apply }` when it needs the network first: `prepare(event,
@@ -35,8 +47,11 @@ import { backoffDelay } from './backoff.js';
 import { markProcessed, PROCESSED_EVENTS_TABLE, wasProcessed } from './db.js';
 import { isTransient } from './errors.js';
 import { InvalidEvent } from './events.js';
+import {
+  afterFailure, deadLetter, DEFAULT_RETRY_DELAYS, dueAt, isForeign,
+} from './retries.js';
 
-const RETRY_BACKOFF = { initial: 0.2, maximum: 5 };
+const BACKOFF = { initial: 0.2, maximum: 5 };
 const STOP_CONNECT_WAIT_MS = 1000;
 // A short fetch wait keeps stop() quick: leaving waits for the fetch in flight.
 const CONSUMER_SETTINGS = { sessionTimeout: 6000, heartbeatInterval: 2000, maxWaitTimeInMs: 1000 };
@@ -46,32 +61,48 @@ export function createConsumerLoop(options) {
 }
 
 export class ConsumerLoop extends EventEmitter {
-  #kafka; #groupId; #topics; #handlers; #db; #contracts; #producer; #log;
+  #kafka; #groupId; #topics; #handlers; #db; #contracts; #producer; #retryDelays; #expiry; #log;
   #consumer = null;
   #connecting = null;
   #running = false;
   #stopping = false;
   #aborter = new AbortController();
+  // Timers that resume partitions paused until a retry record is due.
+  #resumeTimers = new Set();
 
   /**
    * @param {object} options
    * @param {import('kafkajs').Kafka} options.kafka from createKafka()
    * @param {string} options.groupId the service's name
-   * @param {string[]} options.topics
+   * @param {string[]} options.topics its main topics; their retry topics are read too
    * @param {Record<string, Function|{prepare, apply}>} options.handlers by event type
    * @param {import('better-sqlite3').Database} options.db
    * @param {import('./events.js').Contracts} options.contracts
-   * @param {import('kafkajs').Producer} options.producer for dead letters; connected by start()
+   * @param {import('kafkajs').Producer} options.producer for retries and dead letters;
+   *   connected by start()
+   * @param {number[]} [options.retryDelays] seconds before attempts 2, 3, ... (config's
+   *   consumerRetryDelays); [] dead-letters a failure at once
+   * @param {boolean} [options.expiry] false for a read model, which records what
+   *   happened however old the news: only a consumer that acts on an event expires it
    */
-  constructor({ kafka, groupId, topics, handlers, db, contracts, producer, logger }) {
+  constructor({
+    kafka, groupId, topics, handlers, db, contracts, producer, logger,
+    retryDelays = DEFAULT_RETRY_DELAYS, expiry = true,
+  }) {
     super();
+    if (retryDelays.length > contracts.retryLevels) {
+      const levels = contracts.retryLevels;
+      throw new Error(`${retryDelays.length} retry delays, but only ${levels} retry topics`);
+    }
     this.#kafka = kafka;
     this.#groupId = groupId;
-    this.#topics = topics;
+    this.#topics = [...topics, ...contracts.retryTopics(topics, retryDelays.length)];
     this.#handlers = handlers;
     this.#db = db;
     this.#contracts = contracts;
     this.#producer = producer;
+    this.#retryDelays = [...retryDelays];
+    this.#expiry = expiry;
     this.#log = logger.child({ component: 'consumer', group: groupId });
     db.exec(PROCESSED_EVENTS_TABLE);
   }
@@ -86,7 +117,10 @@ export class ConsumerLoop extends EventEmitter {
     this.#connecting ??= this.#connectUntilRunning();
   }
 
-  /** Stops consuming: a record in retry is left uncommitted, the group is left cleanly. */
+  /**
+   * Stops consuming: a record retried in place is left uncommitted, a partition
+   * paused for a retry not due is not resumed, the group is left cleanly.
+   */
   async stop() {
     this.#stopping = true;
     this.#running = false;
@@ -95,6 +129,7 @@ export class ConsumerLoop extends EventEmitter {
     // do not wait for it: it sees #stopping and cleans up after itself.
     await Promise.race([this.#connecting, sleep(STOP_CONNECT_WAIT_MS)]);
     await this.#consumer?.disconnect();
+    this.#cancelResumes();
     this.#log.info('consumer stopped');
   }
 
@@ -109,7 +144,7 @@ export class ConsumerLoop extends EventEmitter {
         await this.#consumer?.disconnect().catch(() => undefined);
         if (this.#stopping) return;
         if (attempt === 0) this.#log.warn({ err: error }, 'Kafka unreachable, will keep trying');
-        await this.#pause(attempt);
+        await this.#backoff(attempt);
       }
     }
   }
@@ -137,9 +172,11 @@ export class ConsumerLoop extends EventEmitter {
   }
 
   // kafkajs restarts itself after most failures; when it gives up, so do we
-  // not: reconnect from scratch.
+  // not: reconnect from scratch. Either way it starts again from the
+  // committed offsets, unpaused: pending resumes belong to the old run.
   #onCrash({ error, restart }) {
     this.#log.error({ err: error, restart }, 'consumer crashed');
+    this.#cancelResumes();
     if (restart || this.#stopping) return;
     this.#running = false;
     const crashed = this.#consumer;
@@ -148,16 +185,25 @@ export class ConsumerLoop extends EventEmitter {
       .then(() => this.#connectUntilRunning());
   }
 
-  // In offset order; stops early on a rebalance (isStale) or a stop, and
-  // commits what is done so far: the rest goes to whoever owns the
-  // partition next.
-  async #onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale }) {
+  // In offset order; stops early on a rebalance (isStale), a stop, or a
+  // retry record not due yet, and commits what is done so far: the rest
+  // goes to whoever owns the partition next, or to this loop once it is due.
+  async #onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) {
     const { topic, partition } = batch;
+    const { level } = this.#contracts.originOf(topic);
     let next = null;
+    let waiting = null;
     for (const message of batch.messages) {
       if (!isRunning() || isStale() || this.#stopping) break;
       const context = { topic, partition, offset: message.offset, headers: message.headers ?? {} };
-      const outcome = await this.#retrying(() => this.#process(message, context), heartbeat);
+      if (level > 0 && !isForeign(context.headers, this.#groupId)) {
+        const due = dueAt(context.headers, message.timestamp, this.#retryDelays[level - 1]);
+        if (due > Date.now()) {
+          waiting = { topic, partition, offset: message.offset, due };
+          break;
+        }
+      }
+      const outcome = await this.#consume(message, context, level, heartbeat);
       if (outcome === undefined) break; // stopping: leave the offset uncommitted
       resolveOffset(message.offset);
       next = (BigInt(message.offset) + 1n).toString();
@@ -165,20 +211,59 @@ export class ConsumerLoop extends EventEmitter {
       await heartbeat();
     }
     if (next !== null) await this.#consumer.commitOffsets([{ topic, partition, offset: next }]);
+    if (waiting) this.#pauseUntilDue(waiting, pause);
   }
 
-  /** @returns {Promise<{outcome: string, event?: object}>} */
-  async #process(message, context) {
+  // kafkajs's pause stops fetching this partition only; the seek makes the
+  // next fetch after the resume start at the waiting record, not after it.
+  #pauseUntilDue({ topic, partition, offset, due }, pause) {
+    const resume = pause();
+    this.#consumer.seek({ topic, partition, offset });
+    const timer = setTimeout(() => {
+      this.#resumeTimers.delete(timer);
+      resume();
+    }, due - Date.now());
+    this.#resumeTimers.add(timer);
+    this.#log.debug({ topic, partition, offset, due }, 'retry not due yet, partition paused');
+  }
+
+  #cancelResumes() {
+    for (const timer of this.#resumeTimers) clearTimeout(timer);
+    this.#resumeTimers.clear();
+  }
+
+  // The record's work, then the publishing of its retry copy or dead letter
+  // if it needs one. Each is retried in place while it fails for a reason
+  // outside the handler (the database, Kafka); the publishing on its own,
+  // so a broker away does not run the handler again.
+  async #consume(message, context, level, heartbeat) {
+    const result = await this.#retrying(() => this.#process(message, context, level), heartbeat);
+    if (!result?.route) return result;
+    const { route, event } = result;
+    return this.#retrying(async () => {
+      const step = route(Date.now());
+      await this.#publish(message, context, step);
+      return { outcome: step.outcome, reason: step.reason, event };
+    }, heartbeat);
+  }
+
+  /** @returns {Promise<{outcome: string, reason?: string, event?: object, route?: Function}>} */
+  async #process(message, context, level) {
+    if (level > 0 && isForeign(context.headers, this.#groupId)) {
+      return { outcome: 'skipped', reason: 'a retry of another group' };
+    }
     let event;
     try {
       event = this.#contracts.parse(message.value);
     } catch (error) {
       if (!(error instanceof InvalidEvent)) throw error;
-      await this.#deadLetter(message, context, error.reason);
-      return { outcome: 'dead-lettered', reason: error.reason };
+      return { route: () => this.#deadLetter(context, error.reason) };
     }
     const handler = this.#handlers[event.type];
     if (!handler) return { outcome: 'skipped', event };
+    if (this.#expiry && this.#contracts.isExpired(event)) {
+      return { route: () => this.#deadLetter(context, 'expired'), event };
+    }
     // A cheap early check, so a redelivery does not repeat a service call;
     // the insert inside the transaction below is what decides.
     if (wasProcessed(this.#db, event.id)) return { outcome: 'duplicate', event };
@@ -186,11 +271,12 @@ export class ConsumerLoop extends EventEmitter {
       const handled = await this.#handle(handler, event, context);
       return { outcome: handled ? 'handled' : 'duplicate', event };
     } catch (error) {
-      if (isTransient(error)) throw error;
-      this.#log.error({ err: error, event_id: event.id, type: event.type }, 'handler failed');
-      const reason = `handler failed: ${error.message}`;
-      await this.#deadLetter(message, context, reason);
-      return { outcome: 'dead-lettered', reason, event };
+      // A transient failure may pass by the next attempt; anything else is
+      // a bug or an event the handler cannot take, worth a stack in the log.
+      const fields = { err: error, event_id: event.id, type: event.type, attempt: level + 1 };
+      this.#log[isTransient(error) ? 'warn' : 'error'](fields, 'handler failed');
+      const reason = failureReason(error);
+      return { route: (now) => this.#afterFailure(context, reason, now), event };
     }
   }
 
@@ -207,24 +293,25 @@ export class ConsumerLoop extends EventEmitter {
     return handled;
   }
 
-  async #deadLetter(message, { topic, partition, offset, headers }, reason) {
-    this.#log.warn({ topic, partition, offset, reason }, 'dead-lettering a message');
-    await this.#producer.send({
-      topic: `${topic}${this.#contracts.deadLetterSuffix}`,
-      acks: -1,
-      messages: [{
-        key: message.key,
-        value: message.value,
-        headers: {
-          ...headers,
-          'dlq-reason': reason,
-          'dlq-topic': topic,
-          'dlq-partition': String(partition),
-          'dlq-offset': String(offset),
-          'dlq-group': this.#groupId,
-        },
-      }],
+  #deadLetter(context, reason) {
+    return deadLetter(context, { contracts: this.#contracts, groupId: this.#groupId, reason });
+  }
+
+  #afterFailure(context, reason, now) {
+    return afterFailure(context, {
+      contracts: this.#contracts, groupId: this.#groupId, delays: this.#retryDelays, reason, now,
     });
+  }
+
+  async #publish(message, { topic, partition, offset }, step) {
+    await this.#producer.send({
+      topic: step.topic,
+      acks: -1,
+      messages: [{ key: message.key, value: message.value, headers: step.headers }],
+    });
+    const fields = { topic, partition, offset, to: step.topic, reason: step.reason };
+    const retried = step.outcome === 'retried';
+    this.#log.warn(fields, retried ? 'record sent for retry' : 'record dead-lettered');
   }
 
   // Runs `work` until it succeeds; undefined if the loop stops first. The
@@ -237,16 +324,22 @@ export class ConsumerLoop extends EventEmitter {
         return await work();
       } catch (error) {
         if (this.#stopping) return undefined;
-        this.#log.warn({ err: error, attempt }, 'transient failure, will retry');
-        await this.#pause(attempt);
+        this.#log.warn({ err: error, attempt }, 'transient failure, will retry in place');
+        await this.#backoff(attempt);
         await heartbeat();
       }
     }
     return undefined;
   }
 
-  async #pause(attempt) {
-    const delayMs = backoffDelay(attempt, RETRY_BACKOFF) * 1000;
+  async #backoff(attempt) {
+    const delayMs = backoffDelay(attempt, BACKOFF) * 1000;
     await sleep(delayMs, undefined, { signal: this.#aborter.signal }).catch(() => undefined);
   }
+}
+
+/** Why a handler failed, worded as the Python library words it: "handler failed: Name: message". */
+export function failureReason(error) {
+  const name = error?.name ?? 'Error';
+  return `handler failed: ${name}: ${error?.message ?? String(error)}`;
 }

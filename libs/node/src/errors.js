@@ -1,12 +1,12 @@
 /**
  * Errors that mean "try again later", shared by every retry loop.
  *
- * A Kafka handler that throws a `TransientError` (or lets one through, such
- * as `ServiceUnavailable` from a service call, or SQLite's "busy") has its
- * event retried with backoff and its offset left uncommitted; any other
- * error is a bug or an event the handler cannot take, and the event is
- * dead-lettered so the partition moves on. The Python twin
- * (`polyshop_common.errors`) draws the same line.
+ * A Kafka handler that fails, with a `TransientError` (or one let through,
+ * such as `ServiceUnavailable` from a service call, or SQLite's "busy") or
+ * any other error, has its event moved to a retry topic (docs/saga.md,
+ * "Retries"); a transient one is logged as such, without a stack. Service
+ * calls and the registry client retry what is transient in place. The
+ * Python twin (`polyshop_common.errors`) draws the same line.
  */
 
 /** A failure that may pass: a broker, a service or the database is busy or away. */

@@ -64,9 +64,13 @@ export class Contracts {
       if (!NOT_A_TYPE.has(type)) this.#validators.set(type, schema.$id);
     }
     for (const [type, id] of this.#validators) this.#validators.set(type, ajv.getSchema(id));
-    const topics = JSON.parse(readFileSync(join(dir, 'topics.json'), 'utf8'));
+    const topics = readTopics(dir);
     this.topics = topics.topics;
     this.deadLetterSuffix = topics.dead_letter_suffix;
+    this.retrySuffix = topics.retry_suffix;
+    this.retryLevels = topics.retry_levels;
+    const expiry = JSON.parse(readFileSync(join(dir, 'expiry.json'), 'utf8'));
+    this.timeToLive = expiry.time_to_live_seconds;
   }
 
   /** @returns {string[]} every event type that has a schema */
@@ -79,6 +83,42 @@ export class Contracts {
     const entry = Object.entries(this.topics).find(([, types]) => types.includes(type));
     if (!entry) throw new Error(`no topic carries events of type ${type}`);
     return entry[0];
+  }
+
+  /** @returns {string} the topic where `topic`'s records wait for attempt `level + 1` */
+  retryTopic(topic, level) {
+    return `${topic}${this.retrySuffix}${level}`;
+  }
+
+  /** @returns {string[]} the retry topics of `topics`, levels 1..`levels` */
+  retryTopics(topics, levels = this.retryLevels) {
+    return topics.flatMap((topic) => (
+      Array.from({ length: levels }, (_, index) => this.retryTopic(topic, index + 1))
+    ));
+  }
+
+  /**
+   * @returns {{topic: string, level: number}} the topic a record of `topic` was
+   *   first sent to, and `topic`'s retry level (0 for that topic itself)
+   */
+  originOf(topic) {
+    const at = topic.lastIndexOf(this.retrySuffix);
+    const level = topic.slice(at + this.retrySuffix.length);
+    if (at > 0 && /^[1-9]\d*$/.test(level) && Number(level) <= this.retryLevels) {
+      return { topic: topic.slice(0, at), level: Number(level) };
+    }
+    return { topic, level: 0 };
+  }
+
+  /** @returns {number|undefined} seconds an event of `type` stays worth acting on, or forever */
+  ttlOf(type) {
+    return this.timeToLive[type];
+  }
+
+  /** @returns {boolean} whether a (valid) event is older than its type's time to live */
+  isExpired(event, now = Date.now()) {
+    const ttl = this.ttlOf(event.type);
+    return ttl !== undefined && now - Date.parse(event.time) > ttl * 1000;
   }
 
   /**
@@ -120,6 +160,11 @@ export class Contracts {
       throw new InvalidEvent(`unreadable: ${error.name}`);
     }
   }
+}
+
+/** contracts/topics.json: the topics, their types, and the retry and dead-letter names. */
+export function readTopics(dir) {
+  return JSON.parse(readFileSync(join(dir, 'topics.json'), 'utf8'));
 }
 
 /**

@@ -19,6 +19,7 @@ export {
   markProcessed, migrate, openDatabase, PROCESSED_EVENTS_TABLE, wasProcessed,
 } from './db.js';
 export { ConsumerLoop, createConsumerLoop } from './consumer.js';
+export { DEFAULT_RETRY_DELAYS, parseRetryDelays } from './retries.js';
 export { isTransient, TransientError } from './errors.js';
 export {
   addToOutbox, createOutboxRelay, emitEvent, OUTBOX_TABLE, OutboxRelay, unsentRows,

@@ -21,6 +21,7 @@ class FakeRecord:
     topic: str = "inventory"
     partition: int = 0
     offset: int = 0
+    timestamp: int = 0  # milliseconds since the epoch, when the record was written
     headers: list[tuple[str, bytes]] = field(default_factory=list)
 
 

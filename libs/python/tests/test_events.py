@@ -1,4 +1,5 @@
 import re
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -49,3 +50,47 @@ def test_contracts_are_found_from_the_repository():
 def test_a_missing_contracts_folder_says_to_set_contracts_dir(tmp_path):
     with pytest.raises(FileNotFoundError, match="CONTRACTS_DIR"):
         Contracts.load(tmp_path)
+
+
+def test_retry_topics_come_from_topics_json(contracts):
+    assert contracts.retry_topic("orders", 2) == "orders.retry.2"
+    assert contracts.retry_topics(["orders"]) == [f"orders.retry.{n}" for n in (1, 2, 3)]
+    assert contracts.retry_topics(["orders", "payments"], 1) == [
+        "orders.retry.1",
+        "payments.retry.1",
+    ]
+
+
+@pytest.mark.parametrize(
+    ("topic", "origin"),
+    [
+        ("orders", ("orders", 0)),
+        ("orders.retry.1", ("orders", 1)),
+        ("orders.retry.3", ("orders", 3)),
+        ("orders.retry.4", ("orders.retry.4", 0)),  # beyond retry_levels: no retry topic
+        ("orders.dlq", ("orders.dlq", 0)),
+    ],
+)
+def test_a_retry_topic_names_its_original_topic_and_level(contracts, topic, origin):
+    assert contracts.origin_of(topic) == origin
+
+
+def test_times_to_live_come_from_expiry_json(contracts):
+    assert contracts.ttl_of("order.created") == 600
+    assert contracts.ttl_of("order.confirmed") is None
+
+
+@pytest.mark.parametrize(
+    ("event_type", "age_seconds", "expired"),
+    [
+        ("order.created", 599, False),
+        ("order.created", 601, True),
+        ("order.confirmed", 10**6, False),  # a type not listed never expires
+    ],
+)
+def test_an_event_expires_when_older_than_its_types_time_to_live(
+    contracts, event_type, age_seconds, expired
+):
+    sent = datetime(2026, 11, 27, 10, 15, tzinfo=UTC)
+    event = {"type": event_type, "time": "2026-11-27T10:15:00.000Z"}
+    assert contracts.expired(event, sent + timedelta(seconds=age_seconds)) is expired

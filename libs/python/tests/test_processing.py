@@ -2,11 +2,13 @@
 
 import json
 import sqlite3
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from polyshop_common import db
 from polyshop_common.errors import TransientError
+from polyshop_common.events import utc_now
 from polyshop_common.kafka_io import Outcome, PublishError, RecordProcessor, encode
 
 
@@ -16,7 +18,8 @@ def example(contracts, name):
 
 @pytest.fixture
 def reserved(contracts):
-    return json.loads(example(contracts, "inventory.reserved.valid.json"))
+    event = json.loads(example(contracts, "inventory.reserved.valid.json"))
+    return event | {"time": utc_now()}  # the example's own time is long past its time to live
 
 
 @pytest.fixture
@@ -33,14 +36,34 @@ def dead_letters():
 
 
 @pytest.fixture
-def processor(contracts, conn, dead_letters):
-    def remember(event, c):
-        c.execute("INSERT INTO seen VALUES (?)", (event["data"]["order_id"],))
+def retried():
+    return []
 
-    handlers = {"inventory.reserved": remember}
-    return RecordProcessor(
-        contracts, handlers, conn, lambda record, reason: dead_letters.append(reason)
-    )
+
+@pytest.fixture
+def processor_for(contracts, conn, dead_letters, retried):
+    """A processor with these handlers, recording where failed records go."""
+
+    def retry(record, reason):
+        retried.append(reason)
+        return Outcome.RETRY_SCHEDULED
+
+    def build(handlers, **options):
+        dead_letter = options.pop("dead_letter", lambda record, reason: dead_letters.append(reason))
+        return RecordProcessor(
+            contracts, handlers, conn, dead_letter, options.pop("retry", retry), **options
+        )
+
+    return build
+
+
+def remember(event, c):
+    c.execute("INSERT INTO seen VALUES (?)", (event["data"]["order_id"],))
+
+
+@pytest.fixture
+def processor(processor_for):
+    return processor_for({"inventory.reserved": remember})
 
 
 def seen(conn):
@@ -86,39 +109,86 @@ def test_a_valid_event_of_a_type_not_handled_is_skipped(processor, contracts, ma
     assert processor.process(make_record(released)) is Outcome.SKIPPED
 
 
-def test_a_transient_failure_rolls_back_and_leaves_the_event_to_retry(
-    contracts, conn, make_record, reserved
+def test_a_busy_database_rolls_back_and_moves_the_event_to_a_retry_topic(
+    processor_for, conn, retried, make_record, reserved
 ):
     def busy(event, c):
         c.execute("INSERT INTO seen VALUES ('x')")
         raise sqlite3.OperationalError("database is locked")
 
-    processor = RecordProcessor(contracts, {"inventory.reserved": busy}, conn, None)
-    with pytest.raises(TransientError):
-        processor.process(make_record(encode(reserved)))
+    processor = processor_for({"inventory.reserved": busy})
+    assert processor.process(make_record(encode(reserved))) is Outcome.RETRY_SCHEDULED
+    assert retried == ["handler failed: OperationalError: database is locked"]
     assert seen(conn) == 0
     assert conn.execute("SELECT count(*) FROM processed_events").fetchone()[0] == 0
 
 
-def test_a_failing_handler_dead_letters_the_event_instead_of_blocking(
-    contracts, conn, dead_letters, make_record, reserved
+@pytest.mark.parametrize(
+    "error", [KeyError("total"), TransientError("payments away")], ids=["bug", "transient"]
+)
+def test_a_failing_handler_moves_the_event_on_instead_of_blocking(
+    processor_for, dead_letters, retried, make_record, reserved, error
+):
+    def fail(event, c):
+        raise error
+
+    processor = processor_for({"inventory.reserved": fail})
+    assert processor.process(make_record(encode(reserved))) is Outcome.RETRY_SCHEDULED
+    assert retried == [f"handler failed: {type(error).__name__}: {error}"]
+    assert dead_letters == []
+
+
+def test_when_the_retry_topic_is_unreachable_then_the_record_is_retried_in_place(
+    processor_for, conn, make_record, reserved
 ):
     def bug(event, c):
         raise KeyError("total")
 
-    processor = RecordProcessor(
-        contracts, {"inventory.reserved": bug}, conn, lambda r, reason: dead_letters.append(reason)
-    )
-    assert processor.process(make_record(encode(reserved))) is Outcome.DEAD_LETTERED
-    assert "handler failed" in dead_letters[0]
+    def unreachable(record, reason):
+        raise PublishError("broker away")
+
+    processor = processor_for({"inventory.reserved": bug}, retry=unreachable)
+    with pytest.raises(TransientError):
+        processor.process(make_record(encode(reserved)))
+    assert conn.execute("SELECT count(*) FROM processed_events").fetchone()[0] == 0
 
 
 def test_when_the_dead_letter_topic_is_unreachable_then_the_record_is_retried(
-    contracts, conn, make_record
+    processor_for, make_record
 ):
     def unreachable(record, reason):
         raise PublishError("broker away")
 
-    processor = RecordProcessor(contracts, {}, conn, unreachable)
+    processor = processor_for({}, dead_letter=unreachable)
     with pytest.raises(TransientError):
         processor.process(make_record(b"{not json"))
+
+
+def test_a_retried_copy_of_a_handled_event_is_a_duplicate(processor, conn, make_record, reserved):
+    assert processor.process(make_record(encode(reserved))) is Outcome.HANDLED
+    copy = make_record(encode(reserved), topic="inventory.retry.1")
+    assert processor.process(copy) is Outcome.DUPLICATE
+    assert seen(conn) == 1
+
+
+@pytest.mark.parametrize(
+    ("age", "outcome"),
+    [(timedelta(seconds=599), Outcome.HANDLED), (timedelta(seconds=601), Outcome.DEAD_LETTERED)],
+    ids=["fresh", "expired"],
+)
+def test_a_handled_event_older_than_its_time_to_live_is_dead_lettered_as_expired(
+    processor_for, conn, dead_letters, make_record, reserved, age, outcome
+):
+    sent = datetime.fromisoformat(reserved["time"])
+    processor = processor_for({"inventory.reserved": remember}, now=lambda: sent + age)
+    assert processor.process(make_record(encode(reserved))) is outcome
+    assert dead_letters == ([] if outcome is Outcome.HANDLED else ["expired"])
+    assert seen(conn) == (outcome is Outcome.HANDLED)
+
+
+def test_an_old_event_of_a_type_not_handled_is_skipped_not_expired(
+    processor_for, contracts, dead_letters, make_record, reserved
+):
+    processor = processor_for({}, now=lambda: datetime.now(UTC) + timedelta(days=1))
+    assert processor.process(make_record(encode(reserved))) is Outcome.SKIPPED
+    assert dead_letters == []

@@ -28,7 +28,8 @@ runService({
     });
     const relay = createOutboxRelay({ db, producer, logger });
     const consumer = createNotificationsConsumer({
-      kafka, db, contracts, producer, orders, jwtSecret: config.jwtSecret, logger,
+      kafka, db, contracts, producer, retryDelays: config.consumerRetryDelays, orders,
+      jwtSecret: config.jwtSecret, logger,
     });
     // A handled event may have added an outbox row: publish it now, not at the next poll.
     consumer.on('record', ({ outcome }) => outcome === 'handled' && relay.wake());

@@ -26,7 +26,9 @@ runService({
     const discovery = createDiscovery({ api, logger });
     const backends = createBackends({ discovery, config, logger });
     const hub = createHub();
-    const consumer = createTimelineConsumer({ kafka, db, contracts, producer, logger });
+    const consumer = createTimelineConsumer({
+      kafka, db, contracts, producer, retryDelays: config.consumerRetryDelays, logger,
+    });
     consumer.on('record', ({ outcome, event }) => {
       if (outcome === 'handled') hub.publishStep(stepOfEvent(event));
     });

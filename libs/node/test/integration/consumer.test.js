@@ -1,7 +1,8 @@
 /**
  * The consumer loop against a real broker: dead letters, idempotency,
- * commit after the work, skipping, restart from the committed offset.
- * Every test has its own topic (one partition) and consumer group.
+ * commit after the work, skipping, restart from the committed offset,
+ * retries through the retry topics, expiry. Every test has its own topic
+ * (one partition, with its dead-letter and retry topics) and consumer group.
  *
  *   KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 npm run test:integration -w libs/node
  */
@@ -10,9 +11,9 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { Writable } from 'node:stream';
 import { createConsumerLoop } from '../../src/consumer.js';
 import { openDatabase } from '../../src/db.js';
-import { TransientError } from '../../src/errors.js';
 import { loadContracts } from '../../src/events.js';
 import { brokersFromEnv, createKafka, createProducer } from '../../src/kafka.js';
 import { createLogger } from '../../src/logger.js';
@@ -22,6 +23,8 @@ const BOOTSTRAP = process.env.KAFKA_BOOTSTRAP_SERVERS;
 const logger = createLogger({ service: 'consumer-integration-test', level: process.env.LOG_LEVEL ?? 'fatal' });
 const contracts = loadContracts();
 const WAIT = { timeoutMs: 30000 };
+// Short enough for a test, long enough to tell "waited" from "did not".
+const QUICK_RETRIES = [0.2, 0.4, 0.6];
 let kafka;
 let admin;
 let producer;
@@ -40,25 +43,33 @@ after(async () => {
   await admin?.disconnect();
 });
 
+/** A valid event of `type`, new (its own id) and just made, so it has not expired. */
 function example(type) {
   const file = join(contracts.dir, 'events', 'examples', `${type}.valid.json`);
-  return { ...JSON.parse(readFileSync(file, 'utf8')), id: randomUUID() };
+  const event = JSON.parse(readFileSync(file, 'utf8'));
+  return { ...event, id: randomUUID(), time: new Date().toISOString() };
 }
 
+/** A topic with its dead-letter and retry topics, as the contract has them. */
 async function newTopic() {
   const topic = `polyshop-consumer-test-${randomUUID()}`;
-  const topics = [topic, `${topic}.dlq`].map((name) => ({ topic: name, numPartitions: 1 }));
+  const names = [topic, `${topic}.dlq`, ...contracts.retryTopics([topic])];
+  const topics = names.map((name) => ({ topic: name, numPartitions: 1 }));
   await admin.createTopics({ topics, waitForLeaders: true });
   return topic;
 }
 
-function send(topic, value, key = 'order-1') {
+function send(topic, value, key = 'order-1', headers = {}) {
   const bytes = typeof value === 'string' ? value : JSON.stringify(value);
-  return producer.send({ topic, acks: -1, messages: [{ key, value: bytes }] });
+  return producer.send({ topic, acks: -1, messages: [{ key, value: bytes, headers }] });
 }
 
-/** A loop whose handlers record what they applied in an `applied` table. */
-function startLoop(t, topic, handlers = {}) {
+/**
+ * A loop whose handlers record what they applied in an `applied` table;
+ * `records` are its 'record' events, each with the time it came (`at`).
+ */
+function startLoop(t, topic, handlers = () => ({}), options = {}) {
+  const { retryDelays = QUICK_RETRIES, loopProducer = producer, loopLogger = logger } = options;
   const db = openDatabase(':memory:');
   db.exec('CREATE TABLE applied (event_id TEXT, type TEXT, note TEXT)');
   const record = (event, tx, note = null) => {
@@ -66,11 +77,12 @@ function startLoop(t, topic, handlers = {}) {
   };
   const groupId = `${topic}-group`;
   const loop = createConsumerLoop({
-    kafka, groupId, topics: [topic], db, contracts, producer, logger,
+    kafka, groupId, topics: [topic], db, contracts, producer: loopProducer, retryDelays,
+    logger: loopLogger,
     handlers: { 'order.created': (event, tx) => record(event, tx), ...handlers(record) },
   });
   const records = [];
-  loop.on('record', (entry) => records.push(entry));
+  loop.on('record', (entry) => records.push({ ...entry, at: Date.now() }));
   loop.start();
   t.after(() => loop.stop());
   const applied = () => db.prepare('SELECT * FROM applied').all();
@@ -80,7 +92,7 @@ function startLoop(t, topic, handlers = {}) {
 /** Waits for the group's commit: it follows a batch, just after the batch's 'record' events. */
 async function expectCommitted(groupId, topic, offset) {
   await eventually(async () => (await committedOffset(groupId, topic)) === offset, {
-    ...WAIT, message: `committed offset ${offset}`,
+    ...WAIT, message: `committed offset ${offset} on ${topic}`,
   });
   assert.equal(await committedOffset(groupId, topic), offset);
 }
@@ -90,21 +102,26 @@ async function committedOffset(groupId, topic) {
   return partitions[0].offset;
 }
 
-/** Reads the dead letters of a topic with a throwaway group. */
-async function deadLetters(t, topic, count) {
+/** Reads the first `count` records of a topic with a throwaway group. */
+async function readTopic(t, topic, count) {
   const consumer = kafka.consumer({
-    groupId: `dlq-reader-${randomUUID()}`, sessionTimeout: 6000, heartbeatInterval: 2000, maxWaitTimeInMs: 500,
+    groupId: `reader-${randomUUID()}`, sessionTimeout: 6000, heartbeatInterval: 2000, maxWaitTimeInMs: 500,
   });
   t.after(() => consumer.disconnect());
-  const letters = [];
+  const messages = [];
   await consumer.connect();
-  await consumer.subscribe({ topics: [`${topic}.dlq`], fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => letters.push(message) });
-  await eventually(() => letters.length >= count, { ...WAIT, message: `${count} dead letter(s)` });
-  return letters;
+  await consumer.subscribe({ topics: [topic], fromBeginning: true });
+  await consumer.run({ eachMessage: async ({ message }) => messages.push(message) });
+  await eventually(() => messages.length >= count, { ...WAIT, message: `${count} record(s) on ${topic}` });
+  return messages;
+}
+
+function deadLetters(t, topic, count) {
+  return readTopic(t, `${topic}.dlq`, count);
 }
 
 const headerText = (message, name) => message.headers[name]?.toString();
+const of = (records, event) => records.filter((entry) => entry.event?.id === event.id);
 
 test('when a message is not JSON, then it is dead-lettered and the next one is handled', { timeout: 60000 }, async (t) => {
   const topic = await newTopic();
@@ -162,14 +179,14 @@ test('when a type is not handled, then it is skipped and committed', { timeout: 
   await expectCommitted(groupId, topic, '1');
 });
 
-test('when the handler fails with a bug, then the event is dead-lettered and the partition moves on', { timeout: 60000 }, async (t) => {
+test('when retries are off and the handler fails, then the event is dead-lettered and the partition moves on', { timeout: 60000 }, async (t) => {
   const topic = await newTopic();
   const { records, applied, groupId } = startLoop(t, topic, (record) => ({
     'order.confirmed': (event, tx) => {
       record(event, tx, 'rolled back with the failure');
       throw new TypeError('cannot read the total');
     },
-  }));
+  }), { retryDelays: [] });
   await send(topic, example('order.confirmed'));
   const next = example('order.created');
   await send(topic, next);
@@ -177,29 +194,8 @@ test('when the handler fails with a bug, then the event is dead-lettered and the
   assert.deepEqual(records.map((entry) => entry.outcome), ['dead-lettered', 'handled']);
   assert.deepEqual(applied().map((row) => row.event_id), [next.id]);
   const [letter] = await deadLetters(t, topic, 1);
-  assert.equal(headerText(letter, 'dlq-reason'), 'handler failed: cannot read the total');
+  assert.equal(headerText(letter, 'dlq-reason'), 'handler failed: TypeError: cannot read the total');
   await expectCommitted(groupId, topic, '2');
-});
-
-test('when the handler fails transiently, then nothing is committed until it succeeds', { timeout: 60000 }, async (t) => {
-  const topic = await newTopic();
-  let failing = true;
-  let attempts = 0;
-  const { records, applied, groupId } = startLoop(t, topic, (record) => ({
-    'order.confirmed': (event, tx) => {
-      attempts += 1;
-      record(event, tx, 'written before the failure');
-      if (failing) throw new TransientError('database busy');
-    },
-  }));
-  await send(topic, example('order.confirmed'));
-  await eventually(() => attempts >= 3, WAIT);
-  assert.equal(await committedOffset(groupId, topic), '-1', 'committed while failing');
-  assert.deepEqual(applied(), [], 'a failed attempt left writes behind');
-  failing = false;
-  await eventually(() => records.length === 1, WAIT);
-  assert.equal(applied().length, 1);
-  await expectCommitted(groupId, topic, '1');
 });
 
 test('when a handler prepares over the network, then apply gets the result in the transaction', { timeout: 60000 }, async (t) => {
@@ -228,4 +224,211 @@ test('when a loop stops and another starts in its group, then it resumes after t
   const second = startLoop(t, topic, () => ({}));
   await eventually(() => second.records.length === 1, WAIT);
   assert.deepEqual(second.records.map((entry) => entry.offset), ['1']);
+});
+
+test('when a handler fails twice then succeeds, then the event goes through two retry topics while the partition moves on', { timeout: 60000 }, async (t) => {
+  const topic = await newTopic();
+  const attempts = [];
+  const { records, applied, groupId } = startLoop(t, topic, (record) => ({
+    'order.confirmed': (event, tx, context) => {
+      attempts.push({ at: Date.now(), headers: context.headers });
+      record(event, tx, 'rolled back with the failure');
+      if (attempts.length <= 2) throw new Error(`not yet (${attempts.length})`);
+    },
+  }));
+  const failing = example('order.confirmed');
+  const next = example('order.created');
+  await send(topic, failing);
+  await send(topic, next);
+  await eventually(() => of(records, failing).some((entry) => entry.outcome === 'handled'), WAIT);
+
+  assert.deepEqual(of(records, failing).map((entry) => [entry.topic, entry.outcome]), [
+    [topic, 'retried'], [`${topic}.retry.1`, 'retried'], [`${topic}.retry.2`, 'handled'],
+  ]);
+  const handledNext = records.findIndex((entry) => entry.event?.id === next.id);
+  const handledFailing = records.findIndex((entry) => entry.outcome === 'handled' && entry.event.id === failing.id);
+  assert.ok(handledNext < handledFailing, 'the next event waited for the failing one');
+  assert.ok(attempts[1].at - attempts[0].at >= 200, 'attempt 2 came before its delay');
+  assert.ok(attempts[2].at - attempts[1].at >= 400, 'attempt 3 came before its delay');
+  const headers = Object.fromEntries(Object.entries(attempts[2].headers).map(([name, value]) => [name, value.toString()]));
+  assert.equal(headers.attempt, '3');
+  assert.equal(headers['retry-group'], groupId);
+  assert.equal(headers['attempt-1-reason'], 'handler failed: Error: not yet (1)');
+  assert.equal(headers['attempt-2-reason'], 'handler failed: Error: not yet (2)');
+  assert.deepEqual([headers['original-topic'], headers['original-partition'], headers['original-offset']], [topic, '0', '0']);
+  assert.deepEqual(applied().map((row) => row.event_id).sort(), [failing.id, next.id].sort());
+  await expectCommitted(groupId, topic, '2');
+  await expectCommitted(groupId, `${topic}.retry.1`, '1');
+  await expectCommitted(groupId, `${topic}.retry.2`, '1');
+});
+
+test('when a handler always fails, then the event is dead-lettered after the last retry with every reason', { timeout: 60000 }, async (t) => {
+  const topic = await newTopic();
+  let attempt = 0;
+  const { records, applied, groupId } = startLoop(t, topic, () => ({
+    'order.confirmed': () => {
+      attempt += 1;
+      throw new Error(`broken ${attempt}`);
+    },
+  }));
+  const event = example('order.confirmed');
+  await send(topic, event, 'order-9');
+  await eventually(() => records.some((entry) => entry.outcome === 'dead-lettered'), WAIT);
+  assert.deepEqual(records.map((entry) => entry.outcome), ['retried', 'retried', 'retried', 'dead-lettered']);
+  assert.deepEqual(applied(), []);
+
+  const [letter] = await deadLetters(t, topic, 1);
+  assert.equal(letter.key.toString(), 'order-9');
+  assert.deepEqual(JSON.parse(letter.value.toString()), event);
+  assert.equal(headerText(letter, 'dlq-reason'), 'gave up after 4 attempts: handler failed: Error: broken 4');
+  assert.deepEqual([1, 2, 3, 4].map((n) => headerText(letter, `attempt-${n}-reason`)), [
+    'handler failed: Error: broken 1', 'handler failed: Error: broken 2',
+    'handler failed: Error: broken 3', 'handler failed: Error: broken 4',
+  ]);
+  assert.equal(headerText(letter, 'dlq-topic'), topic);
+  assert.equal(headerText(letter, 'dlq-partition'), '0');
+  assert.equal(headerText(letter, 'dlq-offset'), '0');
+  assert.equal(headerText(letter, 'dlq-group'), groupId);
+  await expectCommitted(groupId, `${topic}.retry.3`, '1');
+});
+
+test('when an event is older than its time to live, then it is dead-lettered as expired and not handled', { timeout: 60000 }, async (t) => {
+  const topic = await newTopic();
+  const { records, applied } = startLoop(t, topic, (record) => ({
+    'order.confirmed': (event, tx) => record(event, tx),
+  }));
+  const minutesAgo = (minutes) => new Date(Date.now() - minutes * 60_000).toISOString();
+  const stale = { ...example('order.created'), time: minutesAgo(contracts.ttlOf('order.created') / 60 + 1) };
+  const timeless = { ...example('order.confirmed'), time: minutesAgo(60 * 24) };
+  await send(topic, stale);
+  await send(topic, timeless);
+  await eventually(() => records.length === 2, WAIT);
+  assert.deepEqual(records.map((entry) => [entry.outcome, entry.reason]), [
+    ['dead-lettered', 'expired'], ['handled', undefined],
+  ]);
+  assert.deepEqual(applied().map((row) => row.event_id), [timeless.id]);
+  const [letter] = await deadLetters(t, topic, 1);
+  assert.equal(headerText(letter, 'dlq-reason'), 'expired');
+  assert.equal(JSON.parse(letter.value.toString()).id, stale.id);
+});
+
+test('when a retry record belongs to another group, then it is skipped and committed past', { timeout: 60000 }, async (t) => {
+  const topic = await newTopic();
+  const { records, applied, groupId } = startLoop(t, topic);
+  const retryTopic = `${topic}.retry.1`;
+  await send(retryTopic, example('order.created'), 'order-1', {
+    'retry-group': 'another-service', attempt: '2', 'retry-due': String(Date.now() + 3_600_000),
+  });
+  await eventually(() => records.length === 1, WAIT);
+  assert.deepEqual([records[0].topic, records[0].outcome], [retryTopic, 'skipped']);
+  assert.deepEqual(applied(), []);
+  await expectCommitted(groupId, retryTopic, '1');
+});
+
+test('when a handler fails once and the event is handled meanwhile, then its retry is a duplicate', { timeout: 60000 }, async (t) => {
+  const topic = await newTopic();
+  let calls = 0;
+  const { records, applied } = startLoop(t, topic, (record) => ({
+    'order.confirmed': (event, tx) => {
+      calls += 1;
+      if (calls === 1) throw new Error('first call fails');
+      record(event, tx);
+    },
+  }));
+  const event = example('order.confirmed');
+  await send(topic, event);
+  await send(topic, event);
+  await eventually(() => records.length === 3, WAIT);
+  assert.deepEqual(records.map((entry) => [entry.topic, entry.outcome]), [
+    [topic, 'retried'], [topic, 'handled'], [`${topic}.retry.1`, 'duplicate'],
+  ]);
+  assert.equal(applied().length, 1);
+});
+
+/** A logger that keeps its lines, to see what the loop did between two records. */
+function capturingLogger() {
+  const lines = [];
+  const destination = new Writable({
+    write(chunk, _encoding, done) {
+      lines.push(JSON.parse(chunk.toString()));
+      done();
+    },
+  });
+  return { lines, loopLogger: createLogger({ service: 'consumer-test', level: 'debug', destination }) };
+}
+
+test('when a retry record is not due yet, then it waits on its paused partition while other records flow', { timeout: 60000 }, async (t) => {
+  const topic = await newTopic();
+  const { lines, loopLogger } = capturingLogger();
+  const { records, applied, groupId } = startLoop(t, topic, undefined, { retryDelays: [30], loopLogger });
+  const warmUp = example('order.created');
+  await send(topic, warmUp);
+  await eventually(() => records.length === 1, WAIT); // the loop is consuming
+
+  const retryTopic = `${topic}.retry.1`;
+  const waiting = example('order.created');
+  const due = Date.now() + 3000;
+  await send(retryTopic, waiting, 'order-2', { 'retry-group': groupId, attempt: '2', 'retry-due': String(due) });
+  const flowing = [example('order.created'), example('order.created')];
+  for (const event of flowing) await send(topic, event);
+  await eventually(() => of(records, waiting).length === 1, WAIT);
+
+  const [handled] = of(records, waiting);
+  assert.deepEqual([handled.topic, handled.outcome], [retryTopic, 'handled']);
+  assert.ok(handled.at >= due, `handled ${due - handled.at} ms before it was due`);
+  for (const event of flowing) {
+    assert.ok(of(records, event)[0].at < due, 'a main-topic record waited for the retry');
+  }
+  assert.ok(lines.some((line) => line.message === 'retry not due yet, partition paused' && line.topic === retryTopic),
+    'the loop never paused the retry partition');
+  assert.equal(applied().length, 4);
+  await expectCommitted(groupId, retryTopic, '1');
+});
+
+test('when a retry record is due far in the future, then it waits no longer than the delay of its level', { timeout: 60000 }, async (t) => {
+  const topic = await newTopic();
+  const { records, groupId } = startLoop(t, topic, undefined, { retryDelays: [1] });
+  const retryTopic = `${topic}.retry.1`;
+  const event = example('order.created');
+  const sentAt = Date.now();
+  await send(retryTopic, event, 'order-1', {
+    'retry-group': groupId, attempt: '2', 'retry-due': String(sentAt + 3_600_000),
+  });
+  await eventually(() => records.length === 1, WAIT);
+  assert.deepEqual([records[0].topic, records[0].outcome], [retryTopic, 'handled']);
+  assert.ok(records[0].at >= sentAt + 1000, 'handled before the delay of its level');
+});
+
+test('when Kafka does not take the retry record, then the record is retried in place and not committed', { timeout: 60000 }, async (t) => {
+  const topic = await newTopic();
+  let refusing = true;
+  const refused = [];
+  const loopProducer = {
+    connect: () => producer.connect(),
+    send: async (request) => {
+      if (refusing) {
+        refused.push(request.topic);
+        throw new Error('broker unavailable');
+      }
+      return producer.send(request);
+    },
+  };
+  let runs = 0;
+  const { records, groupId } = startLoop(t, topic, () => ({
+    'order.confirmed': () => {
+      runs += 1;
+      throw new Error('broken');
+    },
+  }), { retryDelays: [30], loopProducer });
+  await send(topic, example('order.confirmed'));
+  await eventually(() => refused.length >= 3, WAIT);
+  assert.equal(await committedOffset(groupId, topic), '-1', 'committed while the retry record was not written');
+  assert.deepEqual([...new Set(refused)], [`${topic}.retry.1`]);
+  assert.equal(runs, 1, 'the handler ran again for a publishing failure');
+  refusing = false;
+  await eventually(() => records.length === 1, WAIT);
+  assert.equal(records[0].outcome, 'retried');
+  await expectCommitted(groupId, topic, '1');
+  const [copy] = await readTopic(t, `${topic}.retry.1`, 1);
+  assert.equal(headerText(copy, 'attempt'), '2');
 });

@@ -52,3 +52,22 @@ test('when LOG_LEVEL is upper case, then it is accepted as pino spells it', () =
   const config = readServiceConfig({ LOG_LEVEL: 'INFO' }, { service: 'inventory', defaultPort: 3001 });
   assert.equal(config.logLevel, 'info');
 });
+
+test('when CONSUMER_RETRY_DELAYS is unset, then the delays are 1, 10 and 60 seconds', () => {
+  assert.deepEqual(readServiceConfig({}, piece).consumerRetryDelays, [1, 10, 60]);
+});
+
+test('when CONSUMER_RETRY_DELAYS is set, then its delays or none apply', () => {
+  assert.deepEqual(readServiceConfig({ CONSUMER_RETRY_DELAYS: '0.5,5' }, piece).consumerRetryDelays, [0.5, 5]);
+  assert.deepEqual(readServiceConfig({ CONSUMER_RETRY_DELAYS: 'none' }, piece).consumerRetryDelays, []);
+});
+
+for (const value of ['1,10,60,600', '1,ten', '-1']) {
+  test(`when CONSUMER_RETRY_DELAYS is "${value}", then start-up stops naming it`, () => {
+    assert.throws(() => readServiceConfig({ CONSUMER_RETRY_DELAYS: value }, piece), (error) => {
+      assert.ok(error instanceof ConfigError);
+      assert.deepEqual(error.problems.map((problem) => problem.split(':')[0]), ['CONSUMER_RETRY_DELAYS']);
+      return true;
+    });
+  });
+}

@@ -47,3 +47,12 @@ test('when a loop is created, then the processed_events table exists', () => {
   });
   assert.ok(db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'processed_events'").get());
 });
+
+test('when more retry delays are given than there are retry topics, then the loop refuses them', () => {
+  const kafka = createKafka({ brokers: ['127.0.0.1:9'], clientId: 't', logger });
+  const contracts = loadContracts();
+  assert.throws(() => createConsumerLoop({
+    kafka, groupId: 'g', topics: ['orders'], handlers: {}, db: openDatabase(':memory:'), contracts,
+    producer: createProducer(kafka), retryDelays: [1, 2, 3, 4], logger,
+  }), /4 retry delays, but only 3 retry topics/);
+});

@@ -90,3 +90,33 @@ test('when a record nests JSON a hundred thousand levels deep, then it is an inv
   const deep = `{"type": "order.created", "data": ${'['.repeat(100000)}${']'.repeat(100000)}}`;
   assert.throws(() => loadContracts().parse(deep), InvalidEvent);
 });
+
+test('when a topic is named, then its retry topics come from topics.json', () => {
+  assert.equal(contracts.retryTopic('orders', 2), 'orders.retry.2');
+  assert.deepEqual(contracts.retryTopics(['orders', 'payments'], 2), [
+    'orders.retry.1', 'orders.retry.2', 'payments.retry.1', 'payments.retry.2',
+  ]);
+  assert.equal(contracts.retryTopics(['orders']).length, contracts.retryLevels);
+});
+
+test('when a topic is a retry topic, then its origin and level are known', () => {
+  assert.deepEqual(contracts.originOf('orders.retry.3'), { topic: 'orders', level: 3 });
+  assert.deepEqual(contracts.originOf('orders'), { topic: 'orders', level: 0 });
+  assert.deepEqual(contracts.originOf('orders.retry.9'), { topic: 'orders.retry.9', level: 0 });
+  assert.deepEqual(contracts.originOf('orders.dlq'), { topic: 'orders.dlq', level: 0 });
+});
+
+test('when a type has a time to live, then an older event is expired and a younger one not', () => {
+  const ttl = contracts.ttlOf('order.created');
+  assert.equal(ttl, 600);
+  const now = Date.parse('2026-11-27T10:15:00.000Z');
+  const at = (ms) => ({ type: 'order.created', time: new Date(now - ms).toISOString() });
+  assert.equal(contracts.isExpired(at(ttl * 1000 + 1), now), true);
+  assert.equal(contracts.isExpired(at(ttl * 1000), now), false);
+  assert.equal(contracts.isExpired(at(-60_000), now), false);
+});
+
+test('when a type has no time to live, then its events never expire', () => {
+  assert.equal(contracts.ttlOf('order.confirmed'), undefined);
+  assert.equal(contracts.isExpired({ type: 'order.confirmed', time: '2000-01-01T00:00:00Z' }), false);
+});

@@ -1,8 +1,10 @@
 """Errors that mean "try again later", shared by every retry loop.
 
-A Kafka handler that raises a `TransientError` (or lets one through, such as
-`ServiceUnavailable` from a service call) has its event retried with backoff
-and its offset left uncommitted; any other error is a bug or a bad event.
+A Kafka handler that fails, with a `TransientError` (such as
+`ServiceUnavailable` from a service call) or any other error, has its event
+moved to a retry topic (docs/saga.md, "Retries"); only a `PublishError` from
+that move has the record retried in place, with backoff and its offset left
+uncommitted.
 """
 
 

@@ -3,13 +3,16 @@
 The schemas live once, in `contracts/events/`, and the Node.js services read
 the same files. `Contracts.load()` reads them at start-up (never at import);
 `validate(event)` raises `InvalidEvent` with a reason a person can act on,
-and that reason is what a dead-lettered message carries.
+and that reason is what a dead-lettered message carries. The names of the
+retry and dead-letter topics and the time each type stays worth acting on
+come from the same folder, so both languages route and expire alike.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,13 +47,17 @@ def find_contracts_dir(start: Path | None = None) -> Path | None:
 
 
 class Contracts:
-    """The schemas and topics of contracts/, read once."""
+    """The schemas, topics and times to live of contracts/, read once."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
-        topics = json.loads((directory / "topics.json").read_text())
+        topics = read_topics(directory)
         self.dead_letter_suffix: str = topics["dead_letter_suffix"]
+        self.retry_suffix: str = topics["retry_suffix"]
+        self.retry_levels: int = topics["retry_levels"]
         self.topics: dict[str, list[str]] = topics["topics"]
+        expiry = json.loads((directory / "expiry.json").read_text())
+        self.time_to_live: dict[str, float] = expiry["time_to_live_seconds"]
         self._validators = _load_validators(directory / "events")
 
     @classmethod
@@ -74,6 +81,33 @@ class Contracts:
 
     def dead_letter_topic(self, topic: str) -> str:
         return topic + self.dead_letter_suffix
+
+    def retry_topic(self, topic: str, level: int) -> str:
+        return f"{topic}{self.retry_suffix}{level}"
+
+    def retry_topics(self, topics: Iterable[str], levels: int | None = None) -> list[str]:
+        """The retry topics of `topics`, levels 1..`levels` (all of them by default)."""
+        count = self.retry_levels if levels is None else levels
+        return [self.retry_topic(t, level) for t in topics for level in range(1, count + 1)]
+
+    def origin_of(self, topic: str) -> tuple[str, int]:
+        """The topic a record of `topic` was first sent to, and its retry level (0: none)."""
+        base, suffix, level = topic.rpartition(self.retry_suffix)
+        if suffix and level.isdigit() and 1 <= int(level) <= self.retry_levels:
+            return base, int(level)
+        return topic, 0
+
+    def ttl_of(self, event_type: str) -> float | None:
+        """Seconds an event of this type stays worth acting on; None: forever."""
+        return self.time_to_live.get(event_type)
+
+    def expired(self, event: dict[str, Any], now: datetime) -> bool:
+        """Is this (valid) event older than its type's time to live?"""
+        ttl = self.ttl_of(event["type"])
+        if ttl is None:
+            return False
+        age = now - datetime.fromisoformat(event["time"])
+        return age.total_seconds() > ttl
 
     def validate(self, event: Any) -> None:
         """Return if `event` is valid; raise InvalidEvent saying why not."""
@@ -101,6 +135,11 @@ def new_event(event_type: str, source: str, subject: str, data: dict[str, Any]) 
         "datacontenttype": "application/json",
         "data": data,
     }
+
+
+def read_topics(directory: Path) -> dict[str, Any]:
+    """contracts/topics.json: the topics, their types, and the retry and dead-letter names."""
+    return json.loads((directory / "topics.json").read_text())
 
 
 def utc_now() -> str:

@@ -129,6 +129,7 @@ def add_event_workers(
         bootstrap=settings.kafka_bootstrap,
         contracts=contracts,
         producer=producer,
+        retry_delays=settings.consumer_retry_delays,
         on_handled=relay.wake,  # publish what a handler enqueued now, not at the next tick
     )
     runtime.add_worker("outbox_relay", relay)

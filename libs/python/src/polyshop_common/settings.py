@@ -3,7 +3,8 @@
 Each service's `config.py` builds its own frozen `Settings` on top of
 `ServiceSettings`, passing `os.environ` in: no other module reads the
 environment. An unset or empty variable keeps its default; a bad value stops
-start-up with a message naming the variable.
+start-up with a message naming the variable, rather than the first time it
+is used (a retry delay with no retry topic to carry it, say).
 """
 
 from __future__ import annotations
@@ -15,13 +16,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from polyshop_common.events import find_contracts_dir
+from polyshop_common.events import find_contracts_dir, read_topics
 
 T = TypeVar("T")
 WILDCARD_HOSTS = ("0.0.0.0", "::")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 DEFAULT_JWT_SECRET = "polyshop-dev-secret-not-for-production"
 DEFAULT_REGISTRY_TOKEN = "polyshop-dev-token"
+DEFAULT_RETRY_DELAYS = (1.0, 10.0, 60.0)
+NO_RETRIES = "none"
 
 
 class ConfigError(ValueError):
@@ -54,6 +57,8 @@ class ServiceSettings:
     jwt_secret: str = DEFAULT_JWT_SECRET
     contracts_dir: Path | None = None
     log_level: str = "INFO"
+    # Seconds before the attempts 2, 3, ... of a failed event (docs/saga.md, "Retries").
+    consumer_retry_delays: tuple[float, ...] = DEFAULT_RETRY_DELAYS
     testing: bool = False
     # False in tests: no registration, consumer or relay threads are started.
     start_background: bool = True
@@ -73,6 +78,7 @@ class ServiceSettings:
     @staticmethod
     def common_from_env(env: EnvReader, default_port: int) -> dict[str, Any]:
         """The shared fields, for a service's own `from_env` to pass on."""
+        contracts_dir = env.read("CONTRACTS_DIR", existing_dir, find_contracts_dir())
         return {
             "port": env.read("PORT", port, default_port),
             "host": (host := env.read("HOST", no_spaces, "127.0.0.1")),
@@ -82,9 +88,23 @@ class ServiceSettings:
             "kafka_bootstrap": env.read("KAFKA_BOOTSTRAP_SERVERS", no_spaces, "127.0.0.1:9092"),
             "data_dir": env.read("DATA_DIR", Path, Path(".run/data")),
             "jwt_secret": env.read("JWT_SECRET", str, DEFAULT_JWT_SECRET),
-            "contracts_dir": env.read("CONTRACTS_DIR", existing_dir, find_contracts_dir()),
+            "contracts_dir": contracts_dir,
             "log_level": env.read("LOG_LEVEL", log_level, "INFO"),
+            "consumer_retry_delays": consumer_retry_delays(env, contracts_dir),
         }
+
+
+def consumer_retry_delays(env: EnvReader, contracts_dir: Path | None) -> tuple[float, ...]:
+    """CONSUMER_RETRY_DELAYS, at most one delay per retry topic of the contract."""
+    delays = env.read("CONSUMER_RETRY_DELAYS", retry_delays, DEFAULT_RETRY_DELAYS)
+    if contracts_dir is not None:  # without contracts the service stops at loading them
+        levels = read_topics(contracts_dir)["retry_levels"]
+        if len(delays) > levels:
+            raise ConfigError(
+                f"CONSUMER_RETRY_DELAYS has {len(delays)} delays, but there are only "
+                f"{levels} retry topics per topic (contracts/topics.json)"
+            )
+    return delays
 
 
 def default_advertised(host: str) -> str:
@@ -131,6 +151,18 @@ def non_negative_int(raw: str) -> int:
     if not raw.isdigit():
         raise ValueError("expected a whole number, 0 or more")
     return int(raw)
+
+
+def retry_delays(raw: str) -> tuple[float, ...]:
+    """Seconds separated by commas ("1,10,60"), or "none" for no retries."""
+    if raw.lower() == NO_RETRIES:
+        return ()
+    try:
+        return tuple(seconds(part.strip()) for part in raw.split(","))
+    except ValueError:
+        raise ValueError(
+            f'expected seconds separated by commas, such as 1,10,60, or "{NO_RETRIES}"'
+        ) from None
 
 
 def seconds(raw: str) -> float:

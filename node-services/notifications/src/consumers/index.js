@@ -11,7 +11,7 @@ import { orderHandlers } from './orders.js';
 export const TOPICS = ['orders'];
 
 export function createNotificationsConsumer({
-  kafka, db, contracts, producer, orders, jwtSecret, logger,
+  kafka, db, contracts, producer, retryDelays, orders, jwtSecret, logger,
 }) {
   return createConsumerLoop({
     kafka,
@@ -21,6 +21,7 @@ export function createNotificationsConsumer({
     db,
     contracts,
     producer,
+    retryDelays,
     logger,
   });
 }

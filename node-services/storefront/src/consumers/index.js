@@ -23,7 +23,9 @@ export function deadLetterTopics(contracts) {
   return sagaTopics(contracts).map((topic) => `${topic}${contracts.deadLetterSuffix}`);
 }
 
-export function createTimelineConsumer({ kafka, db, contracts, producer, logger }) {
+export function createTimelineConsumer({
+  kafka, db, contracts, producer, retryDelays, logger,
+}) {
   const record = (event, tx) => recordStep(tx, event);
   return createConsumerLoop({
     kafka,
@@ -33,6 +35,8 @@ export function createTimelineConsumer({ kafka, db, contracts, producer, logger 
     db,
     contracts,
     producer,
+    retryDelays,
+    expiry: false, // a timeline records every step, however late it is read
     logger,
   });
 }

@@ -2,16 +2,22 @@
 closes cleanly on `stop()`.
 
 At-least-once, as in confluent-kafka's examples: a record's offset is
-committed only after its work is durable; a transient failure seeks back to
-the record and retries it after a backoff. While the broker is unreachable
-at start-up the loop keeps trying instead of crashing the service.
+committed only after its work is durable. A record whose handler failed is
+durable elsewhere once its copy is on a retry topic, so the partition moves
+on; only when the broker refuses that copy does the loop seek back to the
+record and retry it after a backoff. While the broker is unreachable at
+start-up the loop keeps trying instead of crashing the service.
+
+A retry copy read before it is due is not waited for in the loop, which
+would stall every partition: its partition alone is paused, rewound to it,
+and resumed when it is due, while the others keep flowing.
 """
 
 from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +31,8 @@ from polyshop_common.errors import TransientError
 from polyshop_common.events import Contracts
 from polyshop_common.kafka_io.processing import Handler, Outcome, RecordProcessor
 from polyshop_common.kafka_io.producer import Producer, reachable
+from polyshop_common.kafka_io.retries import Pauses, Retries
+from polyshop_common.settings import DEFAULT_RETRY_DELAYS
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +56,8 @@ class ConsumerLoop:
         bootstrap: str,
         contracts: Contracts,
         producer: Producer,
+        retry_delays: Sequence[float] = DEFAULT_RETRY_DELAYS,
+        expiry: bool = True,
         backoff: Backoff = Backoff(),
         poll_timeout_ms: int = 500,
         consumer_factory: Callable[..., Any] = KafkaConsumer,
@@ -60,6 +70,9 @@ class ConsumerLoop:
         self.bootstrap = bootstrap
         self.contracts = contracts
         self.producer = producer
+        self.retries = Retries(contracts, group_id, retry_delays, producer)
+        self.expiry = expiry  # False for a read model (see RecordProcessor)
+        self._paused = Pauses()
         self._backoff = backoff
         self._poll_timeout_ms = poll_timeout_ms
         self._factory = consumer_factory
@@ -106,9 +119,10 @@ class ConsumerLoop:
         if not reachable(self.bootstrap):
             log.warning("Kafka unreachable at %s, will retry", self.bootstrap)
             return None
+        topics = self.retries.topics(self.topics)
         try:
             consumer = self._factory(
-                *self.topics,
+                *topics,
                 bootstrap_servers=self.bootstrap,
                 group_id=self.group_id,
                 client_id=self.group_id,
@@ -117,17 +131,27 @@ class ConsumerLoop:
         except KafkaError as error:
             log.warning("Kafka unreachable, will retry: %s", error)
             return None
-        log.info("consuming", extra={"group": self.group_id, "topics": self.topics})
+        log.info("consuming", extra={"group": self.group_id, "topics": topics})
         return consumer
 
     def _consume(self, consumer: Any) -> None:
         conn = db.connect(self.db_path)
-        processor = RecordProcessor(self.contracts, self.handlers, conn, self._dead_letter)
+        retries = self.retries
+        processor = RecordProcessor(
+            self.contracts,
+            self.handlers,
+            conn,
+            retries.dead_letter,
+            retries.retry,
+            expiry=self.expiry,
+        )
+        self._paused.clear()  # a new consumer starts with no partition paused
         self._running.set()
         failures = 0
         try:
             while not self._stop.is_set():
-                batches = consumer.poll(timeout_ms=self._poll_timeout_ms)
+                timeout_ms = self._resume_due(consumer)
+                batches = consumer.poll(timeout_ms=timeout_ms)
                 if self._process_batches(consumer, processor, batches):
                     failures = 0
                     continue
@@ -137,15 +161,19 @@ class ConsumerLoop:
             conn.close()
 
     def _process_batches(self, consumer: Any, processor: RecordProcessor, batches: dict) -> bool:
-        """Process what one poll returned; False if a record must be retried."""
+        """Process what one poll returned; False if a record must be retried in place."""
         all_done = True
         done: dict[TopicPartition, OffsetAndMetadata] = {}
         for partition, records in batches.items():
             for record in records:
                 if self._stop.is_set():
                     break  # the rest is redelivered to whoever takes over
+                due = self.retries.due_ms(record)
+                if due is not None and due > self.retries.now_ms():
+                    self._pause_until(consumer, partition, record, due)
+                    break
                 try:
-                    outcome = processor.process(record)
+                    outcome = self._process(processor, record)
                 except TransientError as error:
                     log.warning(
                         "will retry: %s",
@@ -164,21 +192,32 @@ class ConsumerLoop:
             self._commit(consumer, done)
         return all_done
 
+    def _process(self, processor: RecordProcessor, record: Any) -> Outcome:
+        if self.retries.foreign(record):
+            log.debug("skipped another group's retry record", extra={"topic": record.topic})
+            return Outcome.SKIPPED
+        return processor.process(record)
+
+    def _pause_until(self, consumer: Any, partition: TopicPartition, record: Any, due: int) -> None:
+        consumer.seek(partition, record.offset)  # read it again once resumed
+        consumer.pause(partition)
+        self._paused.add(partition, due)
+        log.debug("retry record not due yet", extra={"topic": record.topic, "due": due})
+
+    def _resume_due(self, consumer: Any) -> int:
+        """Resume the paused partitions now due; return the poll timeout that
+        wakes the loop for the next one."""
+        now = self.retries.now_ms()
+        # After a rebalance a partition may be someone else's: its new owner
+        # reads the record again and pauses on its own.
+        assigned = consumer.assignment()
+        if due := [partition for partition in self._paused.take_due(now) if partition in assigned]:
+            consumer.resume(*due)
+        return self._paused.wait_ms(now, self._poll_timeout_ms)
+
     def _commit(self, consumer: Any, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
         try:
             consumer.commit(offsets)
         except (CommitFailedError, KafkaError) as error:
             # The work is durable and idempotent: a redelivery after this changes nothing.
             log.warning("offset commit failed: %s", error)
-
-    def _dead_letter(self, record: Any, reason: str) -> None:
-        headers = [
-            *(record.headers or ()),
-            ("dlq-reason", reason.encode()),
-            ("dlq-topic", record.topic.encode()),
-            ("dlq-partition", str(record.partition).encode()),
-            ("dlq-offset", str(record.offset).encode()),
-            ("dlq-group", self.group_id.encode()),
-        ]
-        topic = self.contracts.dead_letter_topic(record.topic)
-        self.producer.send_raw(topic, record.key, record.value, headers)
