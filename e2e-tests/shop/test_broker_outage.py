@@ -5,13 +5,15 @@ from __future__ import annotations
 
 import pytest
 
+from support.faults import LONG_SAGA_TIMEOUTS
 from support.shop import Customer, running_shop
 
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory):
-    # A stack of its own: this test stops the broker.
-    with running_shop(tmp_path_factory.mktemp("outage")) as started:
+    # A stack of its own: this test stops the broker, and its orders wait
+    # for it instead of timing out.
+    with running_shop(tmp_path_factory.mktemp("outage"), LONG_SAGA_TIMEOUTS) as started:
         yield started
 
 

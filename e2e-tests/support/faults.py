@@ -34,6 +34,10 @@ GATEWAY_WORKERS = 2
 # A second instance of one Python and one Node.js service, on a spare port.
 DOUBLED = ("orders", "inventory")
 DEFAULT_ROUTES = Path(__file__).resolve().parents[2] / "gateway/src/gateway/routes.yaml"
+LONG_SAGA_TIMEOUTS = {
+    "ORDERS_SAGA_TIMEOUT_SECONDS": "300",
+    "INVENTORY_RESERVATION_TTL_SECONDS": "600",
+}
 
 
 @dataclass
@@ -82,7 +86,13 @@ class FaultShop(Shop):
 def fault_shop(folder: Path) -> Iterator[FaultShop]:
     folder.mkdir(parents=True, exist_ok=True)
     routes = relaxed_routes(folder / "routes.yaml")
-    env = {"REGISTRY_LEASE_TTL_SECONDS": str(LEASE_TTL), "GATEWAY_ROUTES_FILE": str(routes)}
+    env = {
+        "REGISTRY_LEASE_TTL_SECONDS": str(LEASE_TTL),
+        "GATEWAY_ROUTES_FILE": str(routes),
+        # Outages here outlast the default saga timeout; these tests are about
+        # recovery, so orders wait instead of timing out (docs/saga.md, "Timeouts").
+        **LONG_SAGA_TIMEOUTS,
+    }
     with Stack(folder / "logs") as stack:
         shop = FaultShop(stack, folder, Ports.spare(), (free_port(), free_port()), env=env)
         shop.start_kafka()

@@ -2,15 +2,26 @@
  * Inventory's settings, read from the environment once, at start-up.
  * The common ones (PORT, HOST, ADVERTISED_HOST, REGISTRY_URL,
  * REGISTRY_TOKEN, KAFKA_BOOTSTRAP_SERVERS, DATA_DIR, JWT_SECRET, LOG_LEVEL,
- * CONTRACTS_DIR) and their defaults are described in @polyshop/common's
- * config module; inventory has no settings of its own.
+ * CONTRACTS_DIR) come from @polyshop/common's config module; its own:
+ *
+ *   INVENTORY_RESERVATION_TTL_SECONDS  a reservation still held this long is
+ *     released by inventory itself (default 120; keep it above orders'
+ *     ORDERS_SAGA_TIMEOUT_SECONDS, docs/saga.md "Timeouts")
  */
-import { readServiceConfig } from '@polyshop/common';
+import { ConfigError, readServiceConfig } from '@polyshop/common';
 
 export const SERVICE = 'inventory';
 export const DEFAULT_PORT = 3001;
+export const DEFAULT_RESERVATION_TTL_SECONDS = 120;
 
 /** @returns {Readonly<object>} the validated, frozen settings; throws ConfigError */
 export function loadConfig(env = process.env) {
-  return readServiceConfig(env, { service: SERVICE, defaultPort: DEFAULT_PORT });
+  const common = readServiceConfig(env, { service: SERVICE, defaultPort: DEFAULT_PORT });
+  const raw = env.INVENTORY_RESERVATION_TTL_SECONDS;
+  const reservationTtlSeconds = raw ? Number(raw) : DEFAULT_RESERVATION_TTL_SECONDS;
+  if (!Number.isFinite(reservationTtlSeconds) || reservationTtlSeconds <= 0) {
+    const problem = `INVENTORY_RESERVATION_TTL_SECONDS: "${raw}" is not a positive number of seconds`;
+    throw new ConfigError([problem]);
+  }
+  return Object.freeze({ ...common, reservationTtlSeconds });
 }

@@ -31,6 +31,14 @@ const MIGRATIONS = [
    );`,
   PROCESSED_EVENTS_TABLE,
   OUTBOX_TABLE,
+  // Orders known to be cancelled: an order.created read after its
+  // cancellation (it waited in a retry topic) reserves nothing.
+  `CREATE TABLE cancelled_orders (
+     order_id     TEXT PRIMARY KEY,
+     reason       TEXT NOT NULL,
+     cancelled_at TEXT NOT NULL
+   );
+   CREATE INDEX reservations_held ON reservations (created_at) WHERE status = 'HELD';`,
 ];
 
 /**

@@ -5,13 +5,23 @@
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { loadContracts, newEvent, unsentRows } from '@polyshop/common';
+import { Writable } from 'node:stream';
+import { createLogger, loadContracts, newEvent, unsentRows } from '@polyshop/common';
 import { inventoryHandlers } from '../src/consumers/index.js';
 import { openInventoryDatabase } from '../src/database.js';
+import { release, RESERVATION_EXPIRED } from '../src/domain/reservations.js';
 import { getStock } from '../src/domain/stock.js';
 
 const contracts = loadContracts();
-const handlers = inventoryHandlers({ contracts });
+const logLines = [];
+const destination = new Writable({
+  write(chunk, _encoding, done) {
+    logLines.push(JSON.parse(chunk));
+    done();
+  },
+});
+const logger = createLogger({ service: 'inventory-test', destination });
+const handlers = inventoryHandlers({ contracts, logger });
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 let db;
 let orderId;
@@ -19,6 +29,7 @@ let orderId;
 beforeEach(() => {
   db = openInventoryDatabase(':memory:', { contractsDir: contracts.dir });
   orderId = randomUUID();
+  logLines.length = 0;
 });
 
 function handle(type, source, data) {
@@ -91,4 +102,43 @@ test('when an order is confirmed, then the reservation is committed and nothing 
   handle('order.confirmed', '/orders', { user: 'alice', total_cents: 1780, currency: 'EUR' });
   assert.deepEqual(getStock(db, 'TEA-SENCHA'), { sku: 'TEA-SENCHA', available: 78, reserved: 0 });
   assert.equal(emitted().length, 1);
+});
+
+test('when an order is cancelled before its creation arrives, then the creation reserves nothing and says nothing', () => {
+  handle('order.cancelled', '/orders', { user: 'alice', reason: 'timed out' });
+  orderCreated([TEA]);
+  assert.deepEqual(emitted(), []);
+  assert.deepEqual(getStock(db, 'TEA-SENCHA'), { sku: 'TEA-SENCHA', available: 80, reserved: 0 });
+  assert.ok(logLines.some((line) => line.order_id === orderId && /nothing reserved/.test(line.message)));
+});
+
+test('when an order is cancelled after its reservation expired, then nothing is released twice', () => {
+  orderCreated([TEA]);
+  db.transaction(() => release(db, orderId, RESERVATION_EXPIRED))();
+  handle('order.cancelled', '/orders', { user: 'alice', reason: 'timed out' });
+  assert.deepEqual(emitted().map((row) => row.event.type), ['inventory.reserved']);
+  assert.deepEqual(getStock(db, 'TEA-SENCHA'), { sku: 'TEA-SENCHA', available: 80, reserved: 0 });
+});
+
+test('when an order is confirmed after its reservation expired, then the goods are taken from available', () => {
+  orderCreated([TEA]);
+  db.transaction(() => release(db, orderId, RESERVATION_EXPIRED))();
+  handle('order.confirmed', '/orders', { user: 'alice', total_cents: 1780, currency: 'EUR' });
+  assert.deepEqual(getStock(db, 'TEA-SENCHA'), { sku: 'TEA-SENCHA', available: 78, reserved: 0 });
+  assert.ok(!logLines.some((line) => /oversold/.test(line.message)));
+});
+
+test('when an order is confirmed after its reservation expired and the goods are gone, then an oversell is logged', () => {
+  const machine = { sku: 'ESPRESSO-MACHINE', quantity: 5, price_cents: 64900 };
+  orderCreated([machine]);
+  db.transaction(() => release(db, orderId, RESERVATION_EXPIRED))();
+  const first = orderId;
+  orderId = randomUUID();
+  orderCreated([{ ...machine, quantity: 3 }]);
+  orderId = first;
+  handle('order.confirmed', '/orders', { user: 'alice', total_cents: 324500, currency: 'EUR' });
+  assert.deepEqual(getStock(db, 'ESPRESSO-MACHINE'), { sku: 'ESPRESSO-MACHINE', available: 0, reserved: 3 });
+  const [oversold] = logLines.filter((line) => /oversold/.test(line.message));
+  assert.equal(oversold.level, 'warn');
+  assert.deepEqual(oversold.short, [{ sku: 'ESPRESSO-MACHINE', quantity: 3 }]);
 });

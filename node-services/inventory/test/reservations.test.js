@@ -6,7 +6,10 @@ import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { findContractsDir } from '@polyshop/common';
 import { openInventoryDatabase } from '../src/database.js';
-import { commit, findReservation, release, reserve } from '../src/domain/reservations.js';
+import {
+  commit, findReservation, heldSince, isCancelled, rememberCancelled, release, reserve,
+  RESERVATION_EXPIRED,
+} from '../src/domain/reservations.js';
 import { getStock, listStock } from '../src/domain/stock.js';
 
 const ORDER = 'b3f9f6de-7a0e-4d7b-9a55-0c2f3f1f0a01';
@@ -79,9 +82,56 @@ test('when there is no held reservation, then release does nothing', () => {
 
 test('when a held reservation is committed, then the goods are gone from reserved, once', () => {
   reserve(db, { orderId: ORDER, user: 'alice', items: [{ sku: 'TEA-SENCHA', quantity: 5 }] });
-  assert.equal(commit(db, ORDER), true);
+  assert.deepEqual(commit(db, ORDER), { short: [] });
   assert.deepEqual(getStock(db, 'TEA-SENCHA'), { sku: 'TEA-SENCHA', available: 75, reserved: 0 });
-  assert.equal(commit(db, ORDER), false);
+  assert.equal(commit(db, ORDER), null);
   assert.equal(release(db, ORDER, 'late cancel'), null, 'a sold reservation is not released');
   assert.equal(getStock(db, 'TEA-SENCHA').available, 75);
+});
+
+test('when an order is known to be cancelled, then reserving it holds nothing', () => {
+  rememberCancelled(db, ORDER, 'timed out');
+  assert.equal(isCancelled(db, ORDER), true);
+  const result = reserve(db, { orderId: ORDER, user: 'alice', items: [{ sku: 'TEA-SENCHA', quantity: 5 }] });
+  assert.deepEqual(result, { outcome: 'cancelled' });
+  assert.deepEqual(getStock(db, 'TEA-SENCHA'), { sku: 'TEA-SENCHA', available: 80, reserved: 0 });
+  assert.equal(findReservation(db, ORDER), undefined);
+});
+
+test('when reservations are asked for by age, then only those held since before the cutoff come', () => {
+  reserve(db, { orderId: ORDER, user: 'alice', items: [{ sku: 'TEA-SENCHA', quantity: 1 }] });
+  const future = new Date(Date.now() + 60_000).toISOString();
+  const past = new Date(Date.now() - 60_000).toISOString();
+  assert.deepEqual(heldSince(db, future), [ORDER]);
+  assert.deepEqual(heldSince(db, past), []);
+  release(db, ORDER, RESERVATION_EXPIRED);
+  assert.deepEqual(heldSince(db, future), []);
+});
+
+test('when an expired reservation is confirmed, then the goods are taken from available', () => {
+  reserve(db, { orderId: ORDER, user: 'alice', items: [{ sku: 'TEA-SENCHA', quantity: 5 }] });
+  release(db, ORDER, RESERVATION_EXPIRED);
+  assert.deepEqual(commit(db, ORDER), { short: [] });
+  assert.deepEqual(getStock(db, 'TEA-SENCHA'), { sku: 'TEA-SENCHA', available: 75, reserved: 0 });
+  assert.equal(findReservation(db, ORDER).status, 'COMMITTED');
+  assert.equal(commit(db, ORDER), null, 'sold once');
+  assert.equal(getStock(db, 'TEA-SENCHA').available, 75);
+});
+
+test('when an expired reservation is confirmed and the goods were sold meanwhile, then the shortfall is reported', () => {
+  const items = [{ sku: 'ESPRESSO-MACHINE', quantity: 3 }, { sku: 'TEA-SENCHA', quantity: 1 }];
+  reserve(db, { orderId: ORDER, user: 'alice', items });
+  release(db, ORDER, RESERVATION_EXPIRED);
+  const other = 'b3f9f6de-7a0e-4d7b-9a55-0c2f3f1f0a02';
+  reserve(db, { orderId: other, user: 'bob', items: [{ sku: 'ESPRESSO-MACHINE', quantity: 4 }] });
+  assert.deepEqual(commit(db, ORDER), { short: [{ sku: 'ESPRESSO-MACHINE', quantity: 2 }] });
+  assert.deepEqual(getStock(db, 'ESPRESSO-MACHINE'), { sku: 'ESPRESSO-MACHINE', available: 0, reserved: 4 });
+  assert.equal(getStock(db, 'TEA-SENCHA').available, 79);
+});
+
+test('when a reservation released for another reason is confirmed, then nothing is sold', () => {
+  reserve(db, { orderId: ORDER, user: 'alice', items: [{ sku: 'TEA-SENCHA', quantity: 5 }] });
+  release(db, ORDER, 'payment declined');
+  assert.equal(commit(db, ORDER), null);
+  assert.equal(getStock(db, 'TEA-SENCHA').available, 80);
 });

@@ -167,4 +167,5 @@ def test_readyz_lists_what_is_not_running(client):
         "discovery": False,
         "outbox_relay": False,
         "consumer": False,
+        "saga_timeouts": False,
     }

@@ -2,7 +2,7 @@ import uuid
 
 import pytest
 
-from payments import authorising
+from payments import authorising, voiding
 from payments.config import Settings
 from polyshop_common.db import transaction
 
@@ -27,6 +27,15 @@ def test_the_owner_lists_the_payment_of_an_order(client, auth, paid):
     assert response.status_code == 200
     assert [p["order_id"] for p in response.json] == [order_id]
     assert response.json[0]["status"] == "AUTHORIZED"
+
+
+def test_a_voided_payment_shows_as_voided_with_its_reason(client, auth, conn, paid):
+    order_id = paid()
+    with transaction(conn):
+        voiding.void(conn, order_id, "timed out")
+    [payment] = client.get(f"/payments?order_id={order_id}", headers=auth()).json
+    assert (payment["status"], payment["reason"]) == ("VOIDED", "order cancelled: timed out")
+    assert client.get("/payments", headers=auth()).json == [payment]
 
 
 def test_another_users_order_is_404(client, auth, paid):

@@ -11,19 +11,22 @@ import { paymentHandlers } from './payments.js';
 
 export const TOPICS = ['orders', 'payments'];
 
-export function inventoryHandlers({ contracts }) {
-  return { ...orderHandlers({ contracts }), ...paymentHandlers({ contracts }) };
+export function inventoryHandlers({ contracts, logger }) {
+  return { ...orderHandlers({ contracts, logger }), ...paymentHandlers({ contracts }) };
 }
 
-export function createInventoryConsumer({ kafka, db, contracts, producer, logger }) {
+export function createInventoryConsumer({
+  kafka, db, contracts, producer, retryDelays, logger,
+}) {
   return createConsumerLoop({
     kafka,
     groupId: SERVICE,
     topics: TOPICS,
-    handlers: inventoryHandlers({ contracts }),
+    handlers: inventoryHandlers({ contracts, logger }),
     db,
     contracts,
     producer,
+    retryDelays,
     logger,
   });
 }

@@ -1,11 +1,16 @@
 /**
  * Events of the `orders` topic, as inventory handles them.
  */
-import { commit, release, reserve } from '../domain/reservations.js';
-import { emit, reasonText } from './outgoing.js';
+import { commit, rememberCancelled, reserve } from '../domain/reservations.js';
+import { emit, reasonText, releaseAndTell } from './outgoing.js';
 
-/** @param {{contracts: import('@polyshop/common').Contracts}} deps */
-export function orderHandlers({ contracts }) {
+/**
+ * @param {object} deps
+ * @param {import('@polyshop/common').Contracts} deps.contracts checks what is emitted
+ * @param {import('pino').Logger} deps.logger
+ */
+export function orderHandlers({ contracts, logger }) {
+  const log = logger.child({ component: 'order-handlers' });
   return {
     'order.created': (event, tx, { headers }) => {
       const { order_id: orderId, user, items, total_cents, currency } = event.data;
@@ -19,25 +24,25 @@ export function orderHandlers({ contracts }) {
         emit(tx, context, 'inventory.rejected', orderId, {
           order_id: orderId, user, reason: reasonText(result.reason),
         });
+      } else if (result.outcome === 'cancelled') {
+        // The order ended before its creation reached us: nobody waits for an answer.
+        log.info({ order_id: orderId }, 'order cancelled before its creation arrived: nothing reserved');
       }
     },
 
     'order.confirmed': (event, tx) => {
-      commit(tx, event.data.order_id);
+      const orderId = event.data.order_id;
+      const result = commit(tx, orderId);
+      if (result?.short.length > 0) {
+        const fields = { order_id: orderId, short: result.short };
+        log.warn(fields, 'oversold: the order was confirmed after its reservation expired');
+      }
     },
 
     'order.cancelled': (event, tx, { headers }) => {
       const { order_id: orderId, reason } = event.data;
+      rememberCancelled(tx, orderId, reason);
       releaseAndTell(tx, { contracts, headers }, orderId, `order cancelled: ${reason}`);
     },
   };
-}
-
-/** Releases a reservation still held and says so; nothing if none was held. */
-export function releaseAndTell(tx, context, orderId, reason) {
-  const text = reasonText(reason);
-  const lines = release(tx, orderId, text);
-  if (!lines) return;
-  const data = { order_id: orderId, items: lines, reason: text };
-  emit(tx, context, 'inventory.released', orderId, data);
 }

@@ -1,7 +1,7 @@
 /**
  * Events of the `payments` topic, as inventory handles them.
  */
-import { releaseAndTell } from './orders.js';
+import { releaseAndTell } from './outgoing.js';
 
 /** @param {{contracts: import('@polyshop/common').Contracts}} deps */
 export function paymentHandlers({ contracts }) {

@@ -37,3 +37,14 @@ export function shiftToReserved(db, sku, quantity) {
 export function removeReserved(db, sku, quantity) {
   db.prepare('UPDATE stock SET reserved = reserved - ? WHERE sku = ?').run(quantity, sku);
 }
+
+/**
+ * Sells `quantity` straight from `available` (the goods were not reserved):
+ * as many as there are.
+ * @returns {number} how many were missing: 0 when there were enough
+ */
+export function sellFromAvailable(db, sku, quantity) {
+  const taken = Math.min(quantity, getStock(db, sku)?.available ?? 0);
+  db.prepare('UPDATE stock SET available = available - ? WHERE sku = ?').run(taken, sku);
+  return quantity - taken;
+}

@@ -17,13 +17,14 @@ export const STEPS = {
   'payment.declined': 'Payment declined',
   'order.confirmed': 'Order confirmed',
   'order.cancelled': 'Order cancelled',
+  'payment.voided': 'Payment voided',
   'inventory.released': 'Stock released',
   'notification.sent': 'Customer notified',
 };
 
 export const FINAL = { 'order.confirmed': 'CONFIRMED', 'order.cancelled': 'CANCELLED' };
 
-const WITH_REASON = new Set(['inventory.rejected', 'payment.declined', 'order.cancelled']);
+const WITH_REASON = new Set(['inventory.rejected', 'inventory.released', 'payment.declined', 'payment.voided', 'order.cancelled']);
 
 /**
  * Records one event; an event seen before changes nothing.

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from orders import context, errors, saga, store, views
+from orders import context, errors, saga, store, timeouts, views
 from orders.config import SERVICE, Settings
 from orders.pricing import CatalogPrices, Prices
 from polyshop_common import flask_db, service
@@ -27,7 +27,8 @@ def create_app(config: Settings | None = None, *, prices: Prices | None = None) 
 
 
 def register_runtime(app: Flask, settings: Settings, prices: Prices | None) -> None:
-    """Registration, discovery (for catalog), the outbox relay and the saga consumer."""
+    """Registration, discovery (for catalog), the outbox relay, the saga consumer and
+    the sweeper that cancels orders left PENDING too long."""
     runtime = service.Runtime(SERVICE, settings, discover=True)
     relay = service.add_event_workers(
         runtime,
@@ -37,6 +38,10 @@ def register_runtime(app: Flask, settings: Settings, prices: Prices | None) -> N
         topics=saga.TOPICS,
         handlers=saga.HANDLERS,
     )
+    sweeper = timeouts.TimeoutSweeper(
+        settings.database(SERVICE), settings.saga_timeout_seconds, relay.wake
+    )
+    runtime.add_worker("saga_timeouts", sweeper)
     if prices is None:
         catalog = ServiceClient(runtime.discovery, "catalog", settings.catalog_timeout_seconds)
         prices = CatalogPrices(catalog)

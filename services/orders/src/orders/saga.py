@@ -1,9 +1,10 @@
 """The orders side of the saga: finish a PENDING order when the outcome is known.
 
 `payment.authorized` confirms; `inventory.rejected` and `payment.declined`
-cancel with the event's reason. The new state and its event (through the
-outbox) commit in the consumer's transaction. A late or repeated event for
-an order that is no longer PENDING changes nothing.
+cancel with the event's reason (and the timeout sweeper, in timeouts.py,
+cancels what waited too long). The new state and its event (through the
+outbox) commit in one transaction. A late or repeated event for an order
+that is no longer PENDING changes nothing.
 """
 
 from __future__ import annotations
@@ -21,17 +22,17 @@ log = logging.getLogger(__name__)
 
 
 def confirm(event: dict[str, Any], conn: sqlite3.Connection) -> None:
-    _finish(conn, event["data"]["order_id"], "CONFIRMED", None)
+    finish(conn, event["data"]["order_id"], "CONFIRMED", None)
 
 
 def cancel_for_stock(event: dict[str, Any], conn: sqlite3.Connection) -> None:
     reason = f"out of stock: {event['data']['reason']}"
-    _finish(conn, event["data"]["order_id"], "CANCELLED", reason)
+    finish(conn, event["data"]["order_id"], "CANCELLED", reason)
 
 
 def cancel_for_payment(event: dict[str, Any], conn: sqlite3.Connection) -> None:
     reason = f"payment declined: {event['data']['reason']}"
-    _finish(conn, event["data"]["order_id"], "CANCELLED", reason)
+    finish(conn, event["data"]["order_id"], "CANCELLED", reason)
 
 
 HANDLERS = {
@@ -42,10 +43,16 @@ HANDLERS = {
 TOPICS = ["inventory", "payments"]
 
 
-def _finish(conn: sqlite3.Connection, order_id: str, status: str, reason: str | None) -> None:
+def finish(conn: sqlite3.Connection, order_id: str, status: str, reason: str | None) -> bool:
+    """PENDING → status, and its event into the outbox, inside the caller's transaction.
+
+    False, changing nothing, if the order is unknown or finished already:
+    the status is compared and set in one UPDATE, so of two outcomes racing
+    (a payment and the timeout, say) only the first counts.
+    """
     if not store.finish_order(conn, order_id, status, reason, utc_now()):
-        log.info("order not pending, event ignored", extra={"order_id": order_id})
-        return
+        log.info("order not pending, nothing changed", extra={"order_id": order_id})
+        return False
     order = store.get_order(conn, order_id)
     data: dict[str, Any] = {"order_id": order_id, "user": order["user"]}
     if status == "CONFIRMED":
@@ -55,3 +62,4 @@ def _finish(conn: sqlite3.Connection, order_id: str, status: str, reason: str | 
         event = new_event("order.cancelled", SOURCE, order_id, data | {"reason": reason})
     outbox.enqueue(conn, TOPIC, event)
     log.info("order %s", status.lower(), extra={"order_id": order_id})
+    return True

@@ -30,6 +30,8 @@ SCHEMA = (
     )""",
     # GET /orders: one user's newest orders are found without scanning the table.
     "CREATE INDEX IF NOT EXISTS orders_by_user ON orders (user, created_at)",
+    # The timeout sweep: the pending orders, oldest first, without the finished ones.
+    "CREATE INDEX IF NOT EXISTS orders_pending ON orders (created_at) WHERE status = 'PENDING'",
     PROCESSED_EVENTS_TABLE,
     *OUTBOX_TABLES,
 )
@@ -68,6 +70,16 @@ def finish_order(
         (status, reason, now, order_id),
     )
     return cursor.rowcount == 1
+
+
+def pending_since(conn: sqlite3.Connection, before: str, limit: int) -> list[str]:
+    """Ids of the orders PENDING since before `before` (an RFC 3339 UTC time), oldest first."""
+    rows = conn.execute(
+        "SELECT id FROM orders WHERE status = 'PENDING' AND created_at < ?"
+        " ORDER BY created_at LIMIT ?",
+        (before, limit),
+    )
+    return [row["id"] for row in rows]
 
 
 def find_key(conn: sqlite3.Connection, user: str, key: str) -> sqlite3.Row | None:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from flask import Flask
 
-from payments import authorising, store, views
+from payments import authorising, store, views, voiding
 from payments.config import SERVICE, Settings
 from polyshop_common import flask_db, service
 from polyshop_common.events import Contracts
@@ -26,14 +26,14 @@ def create_app(config: Settings | None = None) -> Flask:
 
 
 def register_runtime(app: Flask, settings: Settings) -> None:
-    """Registration, the outbox relay and the consumer of topic inventory."""
+    """Registration, the outbox relay and the consumer of topics inventory and orders."""
     runtime = service.Runtime(SERVICE, settings)
     service.add_event_workers(
         runtime,
         SERVICE,
         settings,
         Contracts.load(settings.contracts_dir),
-        topics=authorising.TOPICS,
-        handlers=authorising.handlers(settings.decline_over_cents),
+        topics=[*authorising.TOPICS, *voiding.TOPICS],
+        handlers=authorising.handlers(settings.decline_over_cents) | voiding.HANDLERS,
     )
     service.init_app(app, runtime, settings)

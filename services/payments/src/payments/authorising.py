@@ -4,7 +4,9 @@ The decision, the payment row and its event (through the outbox) commit in
 the consumer's transaction, so a crash cannot leave a payment without its
 event, or an event without its payment. One payment per order: a second
 `inventory.reserved` for the same order (even with another event id)
-changes nothing.
+changes nothing. Nor does one for an order known to be cancelled
+(voiding.py): it is neither authorised nor declined, and nothing is emitted,
+since the order has ended and nobody waits for the answer.
 """
 
 from __future__ import annotations
@@ -44,6 +46,9 @@ def authorise(conn: sqlite3.Connection, reserved: dict[str, Any], decline_over_c
     order_id = reserved["order_id"]
     if store.for_order(conn, order_id):
         log.info("order paid for already, event ignored", extra={"order_id": order_id})
+        return
+    if store.is_cancelled(conn, order_id):
+        log.info("order cancelled before its payment, event ignored", extra={"order_id": order_id})
         return
     reason = decide(reserved["total_cents"], decline_over_cents)
     payment = {

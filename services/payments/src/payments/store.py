@@ -20,11 +20,31 @@ SCHEMA = (
         created_at TEXT NOT NULL
     )""",
     "CREATE INDEX IF NOT EXISTS payments_by_user ON payments (user, created_at)",
+    # An authorisation is never rewritten: its void is a row of its own, so a
+    # payments table made before voids existed keeps working as it is.
+    """CREATE TABLE IF NOT EXISTS voids (
+        payment_id TEXT PRIMARY KEY REFERENCES payments (id),
+        reason TEXT NOT NULL,
+        voided_at TEXT NOT NULL
+    )""",
+    # Orders known to be cancelled: a reservation read after the cancellation
+    # authorises nothing.
+    """CREATE TABLE IF NOT EXISTS cancelled_orders (
+        order_id TEXT PRIMARY KEY,
+        reason TEXT NOT NULL,
+        cancelled_at TEXT NOT NULL
+    )""",
     PROCESSED_EVENTS_TABLE,
     *OUTBOX_TABLES,
 )
 
 LIMIT = 100
+# A payment as GET /payments shows it: VOIDED, with the void's reason, once voided.
+SELECT_PAYMENTS = """
+    SELECT p.id, p.order_id, p.user, p.amount_cents, p.currency,
+        CASE WHEN v.payment_id IS NULL THEN p.status ELSE 'VOIDED' END AS status,
+        COALESCE(v.reason, p.reason) AS reason, p.created_at
+    FROM payments p LEFT JOIN voids v ON v.payment_id = p.id"""
 
 
 def insert_payment(conn: sqlite3.Connection, payment: dict[str, Any]) -> None:
@@ -36,15 +56,34 @@ def insert_payment(conn: sqlite3.Connection, payment: dict[str, Any]) -> None:
     )
 
 
+def insert_void(conn: sqlite3.Connection, payment_id: str, reason: str, now: str) -> None:
+    conn.execute(
+        "INSERT INTO voids (payment_id, reason, voided_at) VALUES (?, ?, ?)",
+        (payment_id, reason, now),
+    )
+
+
+def remember_cancelled(conn: sqlite3.Connection, order_id: str, reason: str, now: str) -> None:
+    conn.execute(
+        "INSERT OR IGNORE INTO cancelled_orders (order_id, reason, cancelled_at) VALUES (?, ?, ?)",
+        (order_id, reason, now),
+    )
+
+
+def is_cancelled(conn: sqlite3.Connection, order_id: str) -> bool:
+    found = conn.execute("SELECT 1 FROM cancelled_orders WHERE order_id = ?", (order_id,))
+    return found.fetchone() is not None
+
+
 def for_order(conn: sqlite3.Connection, order_id: str) -> list[dict[str, Any]]:
-    rows = conn.execute("SELECT * FROM payments WHERE order_id = ?", (order_id,)).fetchall()
+    rows = conn.execute(f"{SELECT_PAYMENTS} WHERE p.order_id = ?", (order_id,)).fetchall()
     return [_payment(row) for row in rows]
 
 
 def for_user(conn: sqlite3.Connection, user: str | None) -> list[dict[str, Any]]:
     """The newest payments of `user`, or of everyone when `user` is None."""
     rows = conn.execute(
-        "SELECT * FROM payments WHERE ? IS NULL OR user = ? ORDER BY created_at DESC LIMIT ?",
+        f"{SELECT_PAYMENTS} WHERE ? IS NULL OR p.user = ? ORDER BY p.created_at DESC LIMIT ?",
         (user, user, LIMIT),
     ).fetchall()
     return [_payment(row) for row in rows]

@@ -1,0 +1,103 @@
+"""Saga timeouts end to end (docs/saga.md, "Timeouts"): orders placed while
+inventory is stopped are cancelled `timed out`; when inventory comes back
+and reads the events it missed, the stock adds up, no payment of those
+orders is left authorised, and the orders stay cancelled."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from polyshop_dev.pieces import service_piece
+from support import poll
+from support.kafka_probe import committed, end_offsets, find_record
+from support.shop import Customer, running_shop
+
+SAGA_TIMEOUT_SECONDS = 3
+# Longer than the saga timeout, as it must be.
+RESERVATION_TTL_SECONDS = 6
+ENV = {
+    "ORDERS_SAGA_TIMEOUT_SECONDS": str(SAGA_TIMEOUT_SECONDS),
+    "INVENTORY_RESERVATION_TTL_SECONDS": str(RESERVATION_TTL_SECONDS),
+}
+ORDERS = [
+    [{"sku": "TEA-SENCHA", "quantity": 2}],
+    [{"sku": "TEA-SENCHA", "quantity": 1}, {"sku": "MUG-STONEWARE", "quantity": 3}],
+    [{"sku": "MUG-STONEWARE", "quantity": 1}],
+]
+
+
+@pytest.fixture(scope="module")
+def shop(tmp_path_factory):
+    # A stack of its own: this test stops a service, and sets short timeouts.
+    with running_shop(tmp_path_factory.mktemp("timeouts"), ENV) as started:
+        yield started
+
+
+def start_again(shop, name: str) -> None:
+    """Start a stopped service on its port, as start_shop started it."""
+    env = {
+        "REGISTRY_URL": f"http://127.0.0.1:{shop.ports.registry}",
+        "KAFKA_BOOTSTRAP_SERVERS": shop.bootstrap,
+        "DATA_DIR": str(shop.folder / "data"),
+        **ENV,
+    }
+    shop.stack.start(service_piece(name, dict(shop.ports.services)[name], env))
+
+
+def released(shop, order_id: str):
+    def match(record) -> bool:
+        return (
+            record.key == order_id.encode()
+            and json.loads(record.value)["type"] == "inventory.released"
+        )
+
+    return find_record(shop.bootstrap, "inventory", match, timeout=60)
+
+
+def consumed_everything(shop, group: str, topic: str) -> bool:
+    ends = end_offsets(shop.bootstrap, topic)
+    return all(
+        end == 0 or committed(shop.bootstrap, group, topic, partition) == end
+        for partition, end in ends.items()
+    )
+
+
+def test_orders_time_out_while_inventory_is_away_and_nothing_is_left_held(shop):
+    alice = Customer(shop.gateway, "alice", "wonderland")
+    skus = sorted({line["sku"] for items in ORDERS for line in items})
+    before = {sku: alice.stock(sku) for sku in skus}
+
+    shop.stack.stop("inventory")
+    try:
+        placed = [alice.place_order(items) for items in ORDERS]
+        assert [answer.status_code for answer in placed] == [202] * len(ORDERS)
+        order_ids = [answer.json()["id"] for answer in placed]
+        ended = [alice.wait_until_finished(order_id, timeout=30) for order_id in order_ids]
+    finally:
+        start_again(shop, "inventory")
+
+    assert {(order["status"], order["reason"]) for order in ended} == {("CANCELLED", "timed out")}
+
+    # Inventory reads the backlog: each order.created reserves, then its
+    # order.cancelled releases; payments has heard of the cancellation first.
+    for order_id in order_ids:
+        assert json.loads(released(shop, order_id).value)["data"]["reason"].startswith(
+            "order cancelled: timed out"
+        )
+    poll(
+        lambda: consumed_everything(shop, "payments", "inventory"),
+        30,
+        interval=0.2,
+        what="payments read every event inventory emitted",
+    )
+
+    stock = f"/api/stock/{skus[0]}"
+    poll(lambda: alice.get(stock).ok, 30, what="the gateway reaches inventory again")
+    assert {sku: alice.stock(sku) for sku in skus} == before
+    for order_id in order_ids:
+        payments = alice.get(f"/api/payments?order_id={order_id}").json()
+        assert {payment["status"] for payment in payments} <= {"VOIDED"}, payments
+        order = alice.order(order_id)
+        assert (order["status"], order["reason"]) == ("CANCELLED", "timed out")
