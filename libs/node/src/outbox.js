@@ -15,10 +15,25 @@
  * the publish and the mark publishes that row again on restart, with the
  * same event id; consumers are idempotent by that id, so at-least-once here
  * is exactly-once in effect.
+ *
+ * Several instances of a service may share its database file (scaled
+ * containers, local instances with one DATA_DIR), each with a relay. Two
+ * relays reading the same unsent rows would publish them twice and mix up
+ * the order of one order's events, so a relay publishes only while it holds
+ * the outbox lease, the one row of `outbox_lease`: it takes or renews it
+ * before each pass, and marks rows sent only while the lease is still its
+ * own. A relay that stops hands the lease back; one that dies loses it when
+ * it expires. See docs/adr/0008-one-relay-per-outbox.md.
  */
+import { randomBytes } from 'node:crypto';
+import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from './backoff.js';
 import { newEvent } from './events.js';
+
+// Renewed at every pass and idle tick, a fraction of a second apart: only a
+// relay that died (or hangs) lets it run out.
+export const LEASE_MS = 5000;
 
 export const OUTBOX_TABLE = `
   CREATE TABLE IF NOT EXISTS outbox (
@@ -31,6 +46,15 @@ export const OUTBOX_TABLE = `
     sent_at    TEXT
   );
   CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (id) WHERE sent_at IS NULL`;
+
+// expires_at: milliseconds since the epoch, compared with the clocks of the
+// relays sharing the file (one host, one clock).
+export const OUTBOX_LEASE_TABLE = `
+  CREATE TABLE IF NOT EXISTS outbox_lease (
+    id         INTEGER PRIMARY KEY CHECK (id = 1),
+    holder     TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+  )`;
 
 /**
  * Records an event to publish. Call it inside the transaction of the change.
@@ -72,24 +96,79 @@ export function unsentRows(db, limit = 100) {
   return db.prepare('SELECT * FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT ?').all(limit);
 }
 
-export function createOutboxRelay({ db, producer, logger, intervalMs = 500, batchSize = 100 }) {
-  return new OutboxRelay({ db, producer, logger, intervalMs, batchSize });
+/** Marks rows sent if `holder` still holds the lease; false, marking nothing, if not. */
+export function markSent(db, ids, holder) {
+  const mark = db.prepare('UPDATE outbox SET sent_at = ? WHERE id = ?');
+  return db.transaction(() => {
+    if (leaseHolder(db) !== holder) return false;
+    const sentAt = new Date().toISOString();
+    for (const id of ids) mark.run(sentAt, id);
+    return true;
+  }).immediate();
+}
+
+/** Unique to one relay, and says which process it is: host/pid/random. */
+export function newHolderId() {
+  return `${hostname()}/${process.pid}/${randomBytes(4).toString('hex')}`;
+}
+
+/** @returns {string|null} */
+export function leaseHolder(db) {
+  return db.prepare('SELECT holder FROM outbox_lease WHERE id = 1').get()?.holder ?? null;
+}
+
+/**
+ * Takes or renews the lease, unless another holder's has not expired.
+ * BEGIN IMMEDIATE makes the read and the write one step: two relays cannot
+ * both find the lease free.
+ * @returns {string} who holds the lease now
+ */
+export function takeLease(db, holder, nowMs, ttlMs) {
+  return db.transaction(() => {
+    const lease = db.prepare('SELECT holder, expires_at FROM outbox_lease WHERE id = 1').get();
+    if (lease && lease.holder !== holder && lease.expires_at > nowMs) return lease.holder;
+    db.prepare('INSERT OR REPLACE INTO outbox_lease (id, holder, expires_at) VALUES (1, ?, ?)')
+      .run(holder, nowMs + ttlMs);
+    return holder;
+  }).immediate();
+}
+
+export function releaseLease(db, holder) {
+  db.transaction(() => {
+    db.prepare('DELETE FROM outbox_lease WHERE id = 1 AND holder = ?').run(holder);
+  }).immediate();
+}
+
+export function createOutboxRelay({
+  db, producer, logger, intervalMs = 500, batchSize = 100, leaseMs = LEASE_MS, clock = Date.now,
+}) {
+  return new OutboxRelay({ db, producer, logger, intervalMs, batchSize, leaseMs, clock });
 }
 
 export class OutboxRelay {
-  #db; #producer; #log; #intervalMs; #batchSize;
+  #db; #producer; #log; #intervalMs; #batchSize; #leaseMs; #clock;
   #loop = null;
   #stopping = false;
   #wakeUp = () => {};
   #failures = 0;
+  #seenHolder = null; // of the lease, when this relay last looked
+  holder = newHolderId();
 
-  constructor({ db, producer, logger, intervalMs, batchSize }) {
+  constructor({ db, producer, logger, intervalMs, batchSize, leaseMs, clock }) {
     this.#db = db;
     this.#producer = producer;
     this.#log = logger.child({ component: 'outbox-relay' });
     this.#intervalMs = intervalMs;
     this.#batchSize = batchSize;
+    this.#leaseMs = leaseMs;
+    this.#clock = clock;
     db.exec(OUTBOX_TABLE);
+    db.exec(OUTBOX_LEASE_TABLE);
+  }
+
+  /** For logs and operators only: readiness never depends on it. */
+  get holdsLease() {
+    return this.#seenHolder === this.holder;
   }
 
   start() {
@@ -107,28 +186,42 @@ export class OutboxRelay {
     await this.#loop;
   }
 
+  /**
+   * Publishes unsent rows in order until none is left; nothing while another
+   * relay holds the lease. Stops at the first group Kafka does not take
+   * (throwing), so a later row never overtakes an earlier one.
+   * @returns {Promise<number>} how many went out
+   */
+  async publishPending() {
+    let published = 0;
+    while (!this.#stopping && this.#renewLease()) {
+      const rows = unsentRows(this.#db, this.#batchSize);
+      if (rows.length === 0) break;
+      published += await this.#publish(rows);
+    }
+    return published;
+  }
+
   async #run() {
     while (!this.#stopping) {
-      const rows = unsentRows(this.#db, this.#batchSize);
-      if (rows.length === 0) {
-        await this.#idle(this.#intervalMs);
-        continue;
-      }
       try {
-        await this.#publish(rows);
+        await this.publishPending();
         if (this.#failures > 0) this.#log.info('publishing again');
         this.#failures = 0;
       } catch (error) {
         if (this.#failures === 0) this.#log.warn({ err: error }, 'cannot publish, will retry');
         await this.#idle(backoffDelay(this.#failures++) * 1000);
+        continue;
       }
+      await this.#idle(this.#intervalMs);
     }
+    this.#releaseLease();
   }
 
   // In id order; consecutive rows of one topic go in one request. Each
   // group is marked sent as soon as Kafka acknowledged it.
   async #publish(rows) {
-    const markSent = this.#db.prepare('UPDATE outbox SET sent_at = ? WHERE id = ?');
+    let published = 0;
     for (const group of consecutiveByTopic(rows)) {
       await this.#producer.send({
         topic: group[0].topic,
@@ -137,10 +230,46 @@ export class OutboxRelay {
           key: row.key, value: row.value, headers: JSON.parse(row.headers),
         })),
       });
-      const sentAt = new Date().toISOString();
-      this.#db.transaction(() => group.forEach((row) => markSent.run(sentAt, row.id)))();
+      if (!markSent(this.#db, group.map((row) => row.id), this.holder)) {
+        // The pass outlasted the lease and another relay took it: it publishes
+        // these rows again (consumers drop the copies by event id).
+        this.#see(leaseHolder(this.#db));
+        return published;
+      }
+      published += group.length;
       this.#log.debug({ topic: group[0].topic, count: group.length }, 'published');
     }
+    return published;
+  }
+
+  #renewLease() {
+    this.#see(takeLease(this.#db, this.holder, this.#clock(), this.#leaseMs));
+    return this.holdsLease;
+  }
+
+  /** Logs when the lease changes hands, as this relay sees it. */
+  #see(holder) {
+    if (holder === this.#seenHolder) return;
+    if (holder === this.holder) {
+      this.#log.info({ holder }, 'took the outbox lease');
+    } else if (this.holdsLease) {
+      this.#log.warn({ holder: this.holder, heldBy: holder }, 'lost the outbox lease');
+    } else if (holder !== null) {
+      this.#log.info({ heldBy: holder }, 'another relay holds the outbox lease');
+    }
+    this.#seenHolder = holder;
+  }
+
+  #releaseLease() {
+    const held = this.holdsLease;
+    try {
+      releaseLease(this.#db, this.holder);
+    } catch (error) {
+      this.#log.warn({ err: error }, 'outbox lease not released, it will expire');
+      return;
+    }
+    this.#seenHolder = null;
+    if (held) this.#log.info({ holder: this.holder }, 'released the outbox lease');
   }
 
   async #idle(ms) {

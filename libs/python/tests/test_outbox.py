@@ -1,4 +1,7 @@
 import json
+import os
+import socket
+import time
 
 import pytest
 
@@ -16,6 +19,7 @@ class FakeProducer:
         self.sent = []
         self.handed = []
         self.fail_on = set(fail_on)
+        self.on_ack = lambda message: None
 
     def send_nowait(self, topic, event, traceparent=None):
         self.handed.append(event["data"]["n"])
@@ -31,6 +35,7 @@ class FakePending:
         if self.message[1] in self.producer.fail_on:
             raise PublishError("broker away")
         self.producer.sent.append(self.message)
+        self.producer.on_ack(self.message)
 
 
 @pytest.fixture
@@ -109,3 +114,141 @@ def test_the_relay_thread_publishes_what_is_enqueued_and_stops(conn, path, wait_
     finally:
         relay.stop()
     assert not relay.running
+
+
+# The lease: one relay at a time per database file
+
+
+class FakeClock:
+    """Seconds since the epoch, moved by the test; counts how often it was read."""
+
+    def __init__(self, now=1_700_000_000.0):
+        self.now = now
+        self.reads = 0
+
+    def __call__(self):
+        self.reads += 1
+        return self.now
+
+
+def sent_numbers(producer):
+    return [n for _, n, _ in producer.sent]
+
+
+@pytest.fixture
+def other_conn(path, conn):
+    """A second connection to the same file, as another instance has."""
+    connection = db.connect(path)
+    yield connection
+    connection.close()
+
+
+def test_two_relays_on_one_database_publish_each_row_once_and_in_order(conn, path, wait_until):
+    producers = [FakeProducer(), FakeProducer()]
+    relays = [outbox.OutboxRelay(path, p, idle_seconds=0.01) for p in producers]
+    for relay in relays:
+        relay.start()
+    try:
+        for n in range(40):
+            add(conn, n)
+            for relay in relays:
+                relay.wake()
+        wait_until(lambda: outbox.unsent(conn) == [])
+    finally:
+        for relay in relays:
+            relay.stop()
+    published = [sent_numbers(p) for p in producers]
+    assert sorted(published, key=len) == [[], list(range(40))]
+
+
+def test_while_one_relay_publishes_a_pass_the_other_publishes_nothing(conn, other_conn, path):
+    for n in range(3):
+        add(conn, n)
+    first, second = FakeProducer(), FakeProducer()
+    relays = [outbox.OutboxRelay(path, p) for p in (first, second)]
+    during = []
+    # The second relay tries in the middle of the first one's pass, as it would from
+    # another process: the rows are handed over but not yet marked sent.
+    first.on_ack = lambda _message: during.append(relays[1].publish_pending(other_conn))
+    assert relays[0].publish_pending(conn) == 3
+    assert during == [0, 0, 0]
+    assert (sent_numbers(first), sent_numbers(second)) == ([0, 1, 2], [])
+
+
+def test_a_relay_holds_the_lease_while_it_publishes(conn, path):
+    relay = outbox.OutboxRelay(path, FakeProducer())
+    assert not relay.holds_lease
+    relay.publish_pending(conn)
+    assert relay.holds_lease
+    assert outbox.lease_holder(conn) == relay.holder
+
+
+def test_when_the_holder_stops_then_the_other_relay_takes_over_at_once(conn, path, wait_until):
+    first, second = FakeProducer(), FakeProducer()
+    # A lease far longer than the test: only its release can explain a takeover.
+    holder = outbox.OutboxRelay(path, first, idle_seconds=0.01, lease_seconds=600)
+    holder.start()
+    waiting_clock = FakeClock(now=time.time())
+    waiting = outbox.OutboxRelay(
+        path, second, idle_seconds=0.01, lease_seconds=600, clock=waiting_clock
+    )
+    try:
+        wait_until(lambda: holder.holds_lease)
+        waiting.start()
+        add(conn, 0)
+        wait_until(lambda: first.sent and waiting_clock.reads >= 3)
+        assert not waiting.holds_lease
+        holder.stop()
+        # Handed back, not left to expire (the other relay may have it already).
+        assert outbox.lease_holder(conn) in (None, waiting.holder)
+        add(conn, 1)
+        waiting.wake()
+        wait_until(lambda: second.sent)
+        assert waiting.holds_lease
+    finally:
+        holder.stop()
+        waiting.stop()
+    assert (sent_numbers(first), sent_numbers(second)) == ([0], [1])
+
+
+def test_when_the_holder_dies_then_another_relay_takes_over_once_the_lease_expires(
+    conn, other_conn, path
+):
+    clock = FakeClock()
+    dead = outbox.OutboxRelay(path, FakeProducer(), lease_seconds=5, clock=clock)
+    dead.publish_pending(other_conn)  # takes the lease, then never renews it again
+    producer = FakeProducer()
+    survivor = outbox.OutboxRelay(path, producer, lease_seconds=5, clock=clock)
+    add(conn, 0)
+    clock.now += 4.9
+    assert survivor.publish_pending(conn) == 0
+    assert not survivor.holds_lease
+    clock.now += 0.2
+    assert survivor.publish_pending(conn) == 1
+    assert survivor.holds_lease
+    assert outbox.lease_holder(conn) == survivor.holder
+
+
+def test_a_relay_that_lost_its_lease_mid_pass_marks_nothing_and_stops(conn, other_conn, path):
+    for n in range(3):
+        add(conn, n)
+    clock = FakeClock()
+    producer = FakeProducer()
+    relay = outbox.OutboxRelay(path, producer, lease_seconds=5, clock=clock)
+
+    def taken_over_while_publishing(_message):
+        # The pass stalled past the lease; another relay found it expired.
+        outbox.take_lease(other_conn, "other-host/2/0", round((clock.now + 6) * 1000), 5000)
+        producer.on_ack = lambda _message: None
+
+    producer.on_ack = taken_over_while_publishing
+    assert relay.publish_pending(conn) == 0
+    assert not relay.holds_lease
+    assert len(outbox.unsent(conn)) == 3  # the new holder publishes them again
+    assert sent_numbers(producer) == [0, 1, 2]
+
+
+def test_holder_ids_name_the_process_and_differ_between_relays(path):
+    first, second = (outbox.OutboxRelay(path, FakeProducer()) for _ in range(2))
+    assert first.holder != second.holder
+    assert first.holder.split("/")[:2] == [socket.gethostname(), str(os.getpid())]

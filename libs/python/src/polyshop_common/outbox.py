@@ -7,14 +7,28 @@ publishes unsent rows in the order they were written, waits for the broker's
 acknowledgement (acks=all), then marks them sent. While Kafka is down rows
 pile up and go out when it returns. A crash between publishing and marking
 publishes a row twice: consumers deduplicate by event id.
+
+Several instances of a service may share its database file (scaled
+containers, local instances with one DATA_DIR), each with a relay. Two
+relays reading the same unsent rows would publish them twice and mix up
+the order of one order's events, so a relay publishes only while it holds
+the outbox lease, the one row of `outbox_lease`: it takes or renews it
+before each pass, and marks rows sent only while the lease is still its
+own. A relay that stops hands the lease back; one that dies loses it when
+it expires. See docs/adr/0008-one-relay-per-outbox.md.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import os
+import secrets
+import socket
 import sqlite3
 import threading
+import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -25,6 +39,10 @@ from polyshop_common.events import utc_now
 from polyshop_common.kafka_io import Producer
 
 log = logging.getLogger(__name__)
+
+# Renewed at every pass and idle tick, a fraction of a second apart: only a
+# relay that died (or hangs) lets it run out.
+LEASE_SECONDS = 5.0
 
 OUTBOX_TABLES = (
     """CREATE TABLE IF NOT EXISTS outbox (
@@ -37,6 +55,13 @@ OUTBOX_TABLES = (
         sent_at TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (seq) WHERE sent_at IS NULL",
+    # expires_at: milliseconds since the epoch, compared with the clocks of
+    # the relays sharing the file (one host, one clock).
+    """CREATE TABLE IF NOT EXISTS outbox_lease (
+        id INTEGER PRIMARY KEY CHECK (id = 1),
+        holder TEXT NOT NULL,
+        expires_at INTEGER NOT NULL
+    )""",
 )
 
 
@@ -57,12 +82,48 @@ def unsent(conn: sqlite3.Connection, limit: int = 100) -> list[sqlite3.Row]:
     ).fetchall()
 
 
-def mark_sent(conn: sqlite3.Connection, seqs: list[int]) -> None:
+def mark_sent(conn: sqlite3.Connection, seqs: list[int], holder: str) -> bool:
+    """Mark rows sent if `holder` still holds the lease; False, marking nothing, if not."""
     with db.transaction(conn):
+        if lease_holder(conn) != holder:
+            return False
         sent_at = utc_now()
         conn.executemany(
             "UPDATE outbox SET sent_at = ? WHERE seq = ?", [(sent_at, s) for s in seqs]
         )
+        return True
+
+
+def new_holder_id() -> str:
+    """Unique to one relay, and says which process it is: host/pid/random."""
+    return f"{socket.gethostname()}/{os.getpid()}/{secrets.token_hex(4)}"
+
+
+def lease_holder(conn: sqlite3.Connection) -> str | None:
+    row = conn.execute("SELECT holder FROM outbox_lease WHERE id = 1").fetchone()
+    return row["holder"] if row else None
+
+
+def take_lease(conn: sqlite3.Connection, holder: str, now_ms: int, ttl_ms: int) -> str:
+    """Take or renew the lease, unless another holder's has not expired; returns its holder.
+
+    BEGIN IMMEDIATE makes the read and the write one step: two relays
+    cannot both find the lease free.
+    """
+    with db.transaction(conn):
+        row = conn.execute("SELECT holder, expires_at FROM outbox_lease WHERE id = 1").fetchone()
+        if row and row["holder"] != holder and row["expires_at"] > now_ms:
+            return row["holder"]
+        conn.execute(
+            "INSERT OR REPLACE INTO outbox_lease (id, holder, expires_at) VALUES (1, ?, ?)",
+            (holder, now_ms + ttl_ms),
+        )
+        return holder
+
+
+def release_lease(conn: sqlite3.Connection, holder: str) -> None:
+    with db.transaction(conn):
+        conn.execute("DELETE FROM outbox_lease WHERE id = 1 AND holder = ?", (holder,))
 
 
 class OutboxRelay:
@@ -74,12 +135,18 @@ class OutboxRelay:
         idle_seconds: float = 0.5,
         batch_size: int = 100,
         backoff: Backoff = Backoff(),
+        lease_seconds: float = LEASE_SECONDS,
+        clock: Callable[[], float] = time.time,
     ) -> None:
         self.db_path = db_path
         self.producer = producer
         self.idle_seconds = idle_seconds
         self.batch_size = batch_size
+        self.holder = new_holder_id()
         self._backoff = backoff
+        self._lease_ms = round(lease_seconds * 1000)
+        self._clock = clock
+        self._seen_holder: str | None = None  # of the lease, when this relay last looked
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._run, name="outbox-relay", daemon=True)
@@ -87,6 +154,11 @@ class OutboxRelay:
     @property
     def running(self) -> bool:
         return self._thread.is_alive()
+
+    @property
+    def holds_lease(self) -> bool:
+        """For logs and operators only: readiness never depends on it."""
+        return self._seen_holder == self.holder
 
     def start(self) -> None:
         self._thread.start()
@@ -104,11 +176,16 @@ class OutboxRelay:
     def publish_pending(self, conn: sqlite3.Connection) -> int:
         """Publish unsent rows in order until none is left; returns how many went out.
 
-        Stops at the first row the broker does not acknowledge (raising), so
-        a later row never overtakes an earlier one.
+        Publishes nothing while another relay holds the lease. Stops at the
+        first row the broker does not acknowledge (raising), so a later row
+        never overtakes an earlier one.
         """
         published = 0
-        while not self._stop.is_set() and (rows := unsent(conn, self.batch_size)):
+        while (
+            not self._stop.is_set()
+            and self._renew_lease(conn)
+            and (rows := unsent(conn, self.batch_size))
+        ):
             published += self._publish(conn, rows)
         return published
 
@@ -129,15 +206,49 @@ class OutboxRelay:
             )
             for row in rows
         ]
-        sent: list[int] = []
+        acked: list[int] = []
         try:
             for seq, event in pending:
                 event.wait()
-                sent.append(seq)
+                acked.append(seq)
         finally:
-            if sent:
-                mark_sent(conn, sent)
-        return len(sent)
+            marked = self._mark_sent(conn, acked)
+        return marked
+
+    def _mark_sent(self, conn: sqlite3.Connection, seqs: list[int]) -> int:
+        if not seqs or mark_sent(conn, seqs, self.holder):
+            return len(seqs)
+        # The pass outlasted the lease and another relay took it: it publishes
+        # these rows again (consumers drop the copies by event id).
+        self._see(lease_holder(conn))
+        return 0
+
+    def _renew_lease(self, conn: sqlite3.Connection) -> bool:
+        self._see(take_lease(conn, self.holder, round(self._clock() * 1000), self._lease_ms))
+        return self.holds_lease
+
+    def _see(self, holder: str | None) -> None:
+        """Log when the lease changes hands, as this relay sees it."""
+        if holder == self._seen_holder:
+            return
+        if holder == self.holder:
+            log.info("took the outbox lease", extra={"holder": holder})
+        elif self.holds_lease:
+            log.warning("lost the outbox lease", extra={"holder": self.holder, "held_by": holder})
+        elif holder is not None:
+            log.info("another relay holds the outbox lease", extra={"held_by": holder})
+        self._seen_holder = holder
+
+    def _release_lease(self, conn: sqlite3.Connection) -> None:
+        held = self.holds_lease
+        try:
+            release_lease(conn, self.holder)
+        except sqlite3.Error as error:
+            log.warning("outbox lease not released, it will expire: %s", error)
+            return
+        self._seen_holder = None
+        if held:
+            log.info("released the outbox lease", extra={"holder": self.holder})
 
     def _run(self) -> None:
         conn = db.connect(self.db_path)
@@ -156,4 +267,5 @@ class OutboxRelay:
                 self._wake.wait(self.idle_seconds)
                 self._wake.clear()
         finally:
+            self._release_lease(conn)
             conn.close()
