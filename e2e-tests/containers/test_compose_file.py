@@ -88,8 +88,10 @@ def test_the_topics_job_creates_the_contracts_topics():
     spec = json.loads((ROOT / "contracts" / "topics.json").read_text())
     script = " ".join(ALL["kafka-topics"]["command"])
     families = re.search(r"for topic in ([^;]+);", script).group(1).split()
-    suffixes = [shlex.split(s)[0] if s else "" for s in re.search(
-        r"for suffix in ([^;]+);", script).group(1).split()]
+    suffixes = [
+        shlex.split(s)[0] if s else ""
+        for s in re.search(r"for suffix in ([^;]+);", script).group(1).split()
+    ]
     redrive = re.search(r"create (\S+) --config cleanup.policy=compact", script).group(1)
     created = {t + end for t in families for end in suffixes} | {redrive}
     assert created == set(topic_names())
