@@ -5,6 +5,8 @@
  * Python services validate against the same files. Every schema file goes
  * into one Ajv instance, so the relative `$ref`s between them
  * (`cloudevent.schema.json`, `defs.schema.json`) resolve by their `$id`.
+ * The reasons `parse` and `validate` give are what a dead letter carries,
+ * worded alike in both libraries (contracts/conformance/reading.json).
  */
 import { randomUUID } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
@@ -15,6 +17,12 @@ import Ajv2020 from 'ajv/dist/2020.js';
 const SCHEMA_SUFFIX = '.schema.json';
 // Shared building blocks, not event types of their own.
 const NOT_A_TYPE = new Set(['cloudevent', 'defs']);
+// An event is a few levels deep; far deeper is garbage, or an attack on a parser.
+export const MAX_DEPTH = 64;
+// fatal: bytes that are not UTF-8 are refused, not replaced; ignoreBOM: a BOM
+// stays in the text, and JSON does not allow it.
+const UTF8 = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
+const DAYS_IN_MONTH = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31];
 
 /** An event that cannot be parsed or does not match its type's schema. */
 export class InvalidEvent extends Error {
@@ -130,36 +138,78 @@ export class Contracts {
       throw new InvalidEvent('an event must be a JSON object');
     }
     const validator = this.#validators.get(event.type);
-    if (!validator) throw new InvalidEvent(`unknown event type ${JSON.stringify(event.type)}`);
+    if (!validator) throw new InvalidEvent(`unknown event type ${JSON.stringify(event.type ?? null)}`);
     if (!validator(event)) {
       const [error] = validator.errors;
-      throw new InvalidEvent(`${event.type}: ${error.instancePath || '/'} ${error.message}`);
+      throw new InvalidEvent(`${event.type}: ${error.instancePath || '/'}: ${error.message}`);
     }
+    // The schema checks the form of `time`; a 30th of February has that form too.
+    if (!isRealTime(event.time)) throw new InvalidEvent(`${event.type}: /time: not a real date and time`);
     return event;
   }
 
   /**
    * Parses the bytes of a Kafka record and validates the event in them.
    * @param {Buffer|string|null} value
-   * @throws {InvalidEvent} when the bytes are not JSON or the event not valid
+   * @throws {InvalidEvent} when the bytes are not a JSON event or the event not valid
    */
   parse(value) {
-    if (value === null || value === undefined) throw new InvalidEvent('empty message');
+    if (value === null || value === undefined || value.length === 0) {
+      throw new InvalidEvent('empty message');
+    }
+    let text = value;
+    if (typeof value !== 'string') {
+      try {
+        text = UTF8.decode(value);
+      } catch (error) {
+        throw new InvalidEvent(`not UTF-8: ${error.message}`);
+      }
+    }
     let event;
     try {
-      event = JSON.parse(value.toString('utf8'));
+      event = JSON.parse(text);
     } catch (error) {
       throw new InvalidEvent(`not JSON: ${error.message}`);
+    }
+    if (depth(event) > MAX_DEPTH) {
+      throw new InvalidEvent(`nested too deep: more than ${MAX_DEPTH} levels`);
     }
     try {
       return this.validate(event);
     } catch (error) {
       if (error instanceof InvalidEvent) throw error;
-      // Whatever else checking it raises (a stack overflow on a value nested
-      // too deep): the record cannot be read, and reading it again fails the same way.
+      // Whatever else checking it raises: the record cannot be read, and
+      // reading it again fails the same way.
       throw new InvalidEvent(`unreadable: ${error.name}`);
     }
   }
+}
+
+/** @returns {number} how many arrays and objects deep `value` is (a scalar: 0), without recursion */
+export function depth(value) {
+  let deepest = 0;
+  const stack = [[value, 1]];
+  while (stack.length > 0) {
+    const [item, level] = stack.pop();
+    if (item !== null && typeof item === 'object') {
+      deepest = Math.max(deepest, level);
+      for (const child of Object.values(item)) stack.push([child, level + 1]);
+    }
+  }
+  return deepest;
+}
+
+/** Is `text` (of the schema's timestamp form) a time that exists, as Python's datetime reads it? */
+function isRealTime(text) {
+  const match = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2}):(\d{2})(?:\.\d+)?(?:Z|[+-](\d{2}):(\d{2}))$/
+    .exec(text);
+  if (!match) return false;
+  const [year, month, day, hour, minute, second, offsetHours = 0, offsetMinutes = 0] = match
+    .slice(1).map((part) => Number(part ?? 0));
+  const leap = year % 4 === 0 && (year % 100 !== 0 || year % 400 === 0);
+  const days = month === 2 && leap ? 29 : DAYS_IN_MONTH[month - 1];
+  return year >= 1 && month >= 1 && month <= 12 && day >= 1 && day <= days
+    && hour <= 23 && minute <= 59 && second <= 59 && offsetHours <= 23 && offsetMinutes <= 59;
 }
 
 /** contracts/topics.json: the topics, their types, and the retry and dead-letter names. */

@@ -9,7 +9,7 @@ from typing import Any
 
 import pytest
 
-from polyshop_common.events import find_contracts_dir
+from polyshop_common.events import InvalidEvent, find_contracts_dir
 from polyshop_common.registry.api import instances_path
 
 
@@ -24,3 +24,14 @@ def conformance_cases(name: str) -> list[dict[str, Any]]:
 )
 def test_the_registry_client_encodes_each_name_as_one_path_segment(case):
     assert instances_path(case["service"], case["instance_id"]) == case["path"]
+
+
+@pytest.mark.parametrize("case", conformance_cases("reading"), ids=lambda case: case["name"])
+def test_a_record_is_read_as_a_valid_event_or_refused_with_its_reason(case, contracts, conformance):
+    value = conformance.value(case["value"])
+    if case.get("valid"):
+        assert contracts.parse(value)["id"] == json.loads(value)["id"]
+        return
+    with pytest.raises(InvalidEvent) as refused:
+        contracts.parse(value)
+    assert refused.value.reason.startswith(case["reason"]), refused.value.reason

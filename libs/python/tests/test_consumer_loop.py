@@ -7,8 +7,7 @@ import time
 import uuid
 
 import pytest
-from kafka import KafkaAdminClient, KafkaConsumer
-from kafka.admin import NewTopic
+from kafka import KafkaConsumer
 from kafka.structs import TopicPartition
 
 from polyshop_common import db
@@ -17,27 +16,11 @@ from polyshop_common.kafka_io import ConsumerLoop, Producer, encode
 
 
 @pytest.fixture
-def topic(kafka_bootstrap, contracts):
+def topic(create_topics, contracts):
     """A topic of one partition, with its dead-letter and retry topics."""
     name = f"test-{uuid.uuid4().hex[:8]}"
-    names = [name, contracts.dead_letter_topic(name), *contracts.retry_topics([name])]
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    try:
-        admin.create_topics([NewTopic(each, 1, 1) for each in names])
-        # A group that joins before the broker knows a topic's leader is
-        # assigned nothing of it until its next metadata refresh, minutes away.
-        deadline = time.monotonic() + 20
-        while not all(has_leader(t) for t in admin.describe_topics(names)):
-            assert time.monotonic() < deadline, f"topics {names} have no leader after 20 s"
-            time.sleep(0.1)
-    finally:
-        admin.close()
+    create_topics(name, contracts.dead_letter_topic(name), *contracts.retry_topics([name]))
     return name
-
-
-def has_leader(described: dict) -> bool:
-    partitions = described.get("partitions") or []
-    return described.get("error_code") == 0 and all(p["leader_id"] >= 0 for p in partitions)
 
 
 @pytest.fixture

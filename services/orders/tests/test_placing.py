@@ -22,7 +22,7 @@ def events(conn):
 
 
 def test_placing_stores_a_pending_order_and_its_created_event_together(conn, products, contracts):
-    order, created = placing.place(conn, order_request(), products)
+    order, created = placing.place(conn, contracts, order_request(), products)
     assert created
     assert store.get_order(conn, order["id"])["status"] == "PENDING"
     assert order["total_cents"] == 2 * products["TEA-EARL-GREY"]["price_cents"]
@@ -31,23 +31,23 @@ def test_placing_stores_a_pending_order_and_its_created_event_together(conn, pro
     assert (event["type"], event["subject"]) == ("order.created", order["id"])
 
 
-def test_the_same_key_and_body_give_the_same_order_and_nothing_new(conn, products):
-    first, _ = placing.place(conn, order_request(), products)
-    again, created = placing.place(conn, order_request(), products)
+def test_the_same_key_and_body_give_the_same_order_and_nothing_new(conn, products, contracts):
+    first, _ = placing.place(conn, contracts, order_request(), products)
+    again, created = placing.place(conn, contracts, order_request(), products)
     assert (again["id"], created) == (first["id"], False)
     assert placing.replay(conn, order_request())["id"] == first["id"]
     assert len(events(conn)) == 1
 
 
-def test_the_same_key_with_another_body_is_a_conflict(conn, products):
-    placing.place(conn, order_request(), products)
+def test_the_same_key_with_another_body_is_a_conflict(conn, products, contracts):
+    placing.place(conn, contracts, order_request(), products)
     with pytest.raises(placing.IdempotencyConflict):
-        placing.place(conn, order_request(quantity=3), products)
+        placing.place(conn, contracts, order_request(quantity=3), products)
 
 
-def test_keys_belong_to_their_user(conn, products):
-    first, _ = placing.place(conn, order_request(), products)
-    other, created = placing.place(conn, order_request(user="bob"), products)
+def test_keys_belong_to_their_user(conn, products, contracts):
+    first, _ = placing.place(conn, contracts, order_request(), products)
+    other, created = placing.place(conn, contracts, order_request(user="bob"), products)
     assert created and other["id"] != first["id"]
 
 

@@ -9,14 +9,14 @@ from polyshop_common.db import transaction
 
 
 @pytest.fixture
-def order(conn, prices):
+def order(conn, prices, contracts):
     request = placing.Request("alice", [Line("TEA-SENCHA", 1)])
-    placed, _ = placing.place(conn, request, prices.lookup(["TEA-SENCHA"]))
+    placed, _ = placing.place(conn, contracts, request, prices.lookup(["TEA-SENCHA"]))
     return placed
 
 
-def on(conn, event_type, order_id, **data):
-    handler = saga.HANDLERS[event_type]
+def on(conn, contracts, event_type, order_id, **data):
+    handler = saga.handlers(contracts)[event_type]
     with transaction(conn):
         handler({"type": event_type, "data": {"order_id": order_id, **data}}, conn)
 
@@ -26,7 +26,7 @@ def last_event(conn):
 
 
 def test_payment_authorized_confirms_and_emits_order_confirmed(conn, order, contracts):
-    on(conn, "payment.authorized", order["id"])
+    on(conn, contracts, "payment.authorized", order["id"])
     assert store.get_order(conn, order["id"])["status"] == "CONFIRMED"
     event = last_event(conn)
     contracts.validate(event)
@@ -44,7 +44,7 @@ def test_payment_authorized_confirms_and_emits_order_confirmed(conn, order, cont
 def test_a_rejection_cancels_saying_which_step_failed_and_emits_order_cancelled(
     conn, order, contracts, event_type, reason
 ):
-    on(conn, event_type, order["id"], reason="too few TEA-SENCHA")
+    on(conn, contracts, event_type, order["id"], reason="too few TEA-SENCHA")
     cancelled = store.get_order(conn, order["id"])
     assert (cancelled["status"], cancelled["reason"]) == ("CANCELLED", reason)
     event = last_event(conn)
@@ -52,9 +52,9 @@ def test_a_rejection_cancels_saying_which_step_failed_and_emits_order_cancelled(
     assert event["type"] == "order.cancelled"
 
 
-def test_a_late_event_for_a_finished_order_changes_nothing(conn, order):
-    on(conn, "payment.declined", order["id"], reason="over the limit")
-    on(conn, "payment.authorized", order["id"])
+def test_a_late_event_for_a_finished_order_changes_nothing(conn, order, contracts):
+    on(conn, contracts, "payment.declined", order["id"], reason="over the limit")
+    on(conn, contracts, "payment.authorized", order["id"])
     assert store.get_order(conn, order["id"])["status"] == "CANCELLED"
     assert [json.loads(r["event"])["type"] for r in outbox.unsent(conn)] == [
         "order.created",
@@ -62,6 +62,6 @@ def test_a_late_event_for_a_finished_order_changes_nothing(conn, order):
     ]
 
 
-def test_an_event_for_an_unknown_order_changes_nothing(conn):
-    on(conn, "payment.authorized", "0b6a7a52-3f0e-4c59-9d3a-3f1c2a7e5b10")
+def test_an_event_for_an_unknown_order_changes_nothing(conn, contracts):
+    on(conn, contracts, "payment.authorized", "0b6a7a52-3f0e-4c59-9d3a-3f1c2a7e5b10")
     assert outbox.unsent(conn) == []

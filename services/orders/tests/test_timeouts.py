@@ -14,10 +14,10 @@ TIMEOUT = 30.0
 
 
 @pytest.fixture
-def place(conn, prices):
+def place(conn, prices, contracts):
     def place_one():
         request = placing.Request("alice", [Line("TEA-SENCHA", 1)])
-        order, _ = placing.place(conn, request, prices.lookup(["TEA-SENCHA"]))
+        order, _ = placing.place(conn, contracts, request, prices.lookup(["TEA-SENCHA"]))
         return order
 
     return place_one
@@ -31,14 +31,16 @@ def event_types(conn):
     return [json.loads(row["event"])["type"] for row in outbox.unsent(conn, limit=1000)]
 
 
-def confirm(conn, order_id):
+def confirm(conn, contracts, order_id):
     with db.transaction(conn):
-        saga.confirm({"type": "payment.authorized", "data": {"order_id": order_id}}, conn)
+        saga.confirm(
+            contracts, {"type": "payment.authorized", "data": {"order_id": order_id}}, conn
+        )
 
 
 def test_an_order_pending_past_the_timeout_is_cancelled_with_its_event(conn, place, contracts):
     order = place()
-    assert timeouts.cancel_overdue(conn, TIMEOUT, later(TIMEOUT + 1)) == [order["id"]]
+    assert timeouts.cancel_overdue(conn, contracts, TIMEOUT, later(TIMEOUT + 1)) == [order["id"]]
     cancelled = store.get_order(conn, order["id"])
     assert (cancelled["status"], cancelled["reason"]) == ("CANCELLED", "timed out")
     event = json.loads(outbox.unsent(conn)[-1]["event"])
@@ -46,30 +48,30 @@ def test_an_order_pending_past_the_timeout_is_cancelled_with_its_event(conn, pla
     assert (event["type"], event["data"]["reason"]) == ("order.cancelled", "timed out")
 
 
-def test_an_order_within_the_timeout_stays_pending(conn, place):
+def test_an_order_within_the_timeout_stays_pending(conn, place, contracts):
     order = place()
-    assert timeouts.cancel_overdue(conn, TIMEOUT, later(TIMEOUT - 5)) == []
+    assert timeouts.cancel_overdue(conn, contracts, TIMEOUT, later(TIMEOUT - 5)) == []
     assert store.get_order(conn, order["id"])["status"] == "PENDING"
     assert event_types(conn) == ["order.created"]
 
 
-def test_a_finished_order_is_not_timed_out(conn, place):
+def test_a_finished_order_is_not_timed_out(conn, place, contracts):
     order = place()
-    confirm(conn, order["id"])
-    assert timeouts.cancel_overdue(conn, TIMEOUT, later(TIMEOUT + 1)) == []
+    confirm(conn, contracts, order["id"])
+    assert timeouts.cancel_overdue(conn, contracts, TIMEOUT, later(TIMEOUT + 1)) == []
     assert store.get_order(conn, order["id"])["status"] == "CONFIRMED"
     assert event_types(conn) == ["order.created", "order.confirmed"]
 
 
-def test_a_payment_authorised_after_the_timeout_changes_nothing(conn, place):
+def test_a_payment_authorised_after_the_timeout_changes_nothing(conn, place, contracts):
     order = place()
-    timeouts.cancel_overdue(conn, TIMEOUT, later(TIMEOUT + 1))
-    confirm(conn, order["id"])
+    timeouts.cancel_overdue(conn, contracts, TIMEOUT, later(TIMEOUT + 1))
+    confirm(conn, contracts, order["id"])
     assert store.get_order(conn, order["id"])["status"] == "CANCELLED"
     assert event_types(conn) == ["order.created", "order.cancelled"]
 
 
-def test_a_timeout_racing_payments_finishes_each_order_once(app, conn, place, settings):
+def test_a_timeout_racing_payments_finishes_each_order_once(app, conn, place, settings, contracts):
     orders = [place()["id"] for _ in range(40)]
     payments = db.connect(settings.database(SERVICE))
     start = threading.Barrier(2)
@@ -77,12 +79,12 @@ def test_a_timeout_racing_payments_finishes_each_order_once(app, conn, place, se
     def pay_all():
         start.wait()
         for order_id in orders:
-            confirm(payments, order_id)
+            confirm(payments, contracts, order_id)
 
     paying = threading.Thread(target=pay_all)
     paying.start()
     start.wait()
-    timeouts.cancel_overdue(conn, TIMEOUT, later(TIMEOUT + 1))
+    timeouts.cancel_overdue(conn, contracts, TIMEOUT, later(TIMEOUT + 1))
     paying.join()
     payments.close()
 
@@ -93,10 +95,12 @@ def test_a_timeout_racing_payments_finishes_each_order_once(app, conn, place, se
     assert finals.count("order.cancelled") == statuses.count("CANCELLED")
 
 
-def test_the_sweeper_cancels_on_its_own_and_wakes_the_relay(conn, place, settings, wait_until):
+def test_the_sweeper_cancels_on_its_own_and_wakes_the_relay(
+    conn, place, settings, wait_until, contracts
+):
     woken = threading.Event()
     sweeper = timeouts.TimeoutSweeper(
-        settings.database(SERVICE), 0.05, woken.set, interval_seconds=0.02
+        settings.database(SERVICE), contracts, 0.05, woken.set, interval_seconds=0.02
     )
     order = place()
     sweeper.start()
@@ -109,10 +113,10 @@ def test_the_sweeper_cancels_on_its_own_and_wakes_the_relay(conn, place, setting
     assert not sweeper.running
 
 
-def test_the_sweeper_keeps_time_by_its_clock(conn, place, settings):
+def test_the_sweeper_keeps_time_by_its_clock(conn, place, settings, contracts):
     now = datetime.now(UTC)
     sweeper = timeouts.TimeoutSweeper(
-        settings.database(SERVICE), TIMEOUT, lambda: None, clock=lambda: now
+        settings.database(SERVICE), contracts, TIMEOUT, lambda: None, clock=lambda: now
     )
     order = place()
     assert sweeper.sweep(conn) == []

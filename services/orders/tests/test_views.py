@@ -132,6 +132,15 @@ def test_rejects_order_with_unknown_sku_naming_it(client, auth, conn):
     assert count_orders(conn) == 0
 
 
+def test_an_order_its_event_cannot_describe_is_422_and_nothing_is_stored(client, auth, conn):
+    response = place(client, auth, user="u" * 65)  # the contract's users have 64 characters
+    assert response.status_code == 422
+    assert response.content_type == "application/problem+json"
+    assert "order.created: /data/user" in response.json["detail"]
+    assert count_orders(conn) == 0
+    assert conn.execute("SELECT count(*) FROM outbox").fetchone()[0] == 0
+
+
 def test_when_the_catalog_is_unreachable_then_503_and_nothing_stored(client, auth, conn, prices):
     prices.down = True
     assert place(client, auth).status_code == 503

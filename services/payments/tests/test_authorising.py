@@ -20,8 +20,8 @@ def reserved(total_cents, user="alice", order_id=None):
     }
 
 
-def on_reserved(conn, data):
-    handler = authorising.handlers(LIMIT)["inventory.reserved"]
+def on_reserved(conn, contracts, data):
+    handler = authorising.handlers(contracts, LIMIT)["inventory.reserved"]
     with transaction(conn):
         handler({"type": "inventory.reserved", "data": data}, conn)
 
@@ -39,7 +39,7 @@ def test_declines_only_totals_over_the_limit(total, declined):
 
 def test_an_authorised_payment_is_stored_with_its_event(conn, contracts):
     data = reserved(2700)
-    on_reserved(conn, data)
+    on_reserved(conn, contracts, data)
     [payment] = store.for_order(conn, data["order_id"])
     assert payment["status"] == "AUTHORIZED"
     [event] = events(conn)
@@ -50,7 +50,7 @@ def test_an_authorised_payment_is_stored_with_its_event(conn, contracts):
 
 def test_a_declined_payment_carries_its_reason(conn, contracts):
     data = reserved(LIMIT + 100)
-    on_reserved(conn, data)
+    on_reserved(conn, contracts, data)
     [payment] = store.for_order(conn, data["order_id"])
     assert payment["status"] == "DECLINED"
     [event] = events(conn)
@@ -59,9 +59,9 @@ def test_a_declined_payment_carries_its_reason(conn, contracts):
     assert "over the limit" in event["data"]["reason"]
 
 
-def test_a_second_reservation_for_the_same_order_pays_nothing_more(conn):
+def test_a_second_reservation_for_the_same_order_pays_nothing_more(conn, contracts):
     data = reserved(2700)
-    on_reserved(conn, data)
-    on_reserved(conn, data)
+    on_reserved(conn, contracts, data)
+    on_reserved(conn, contracts, data)
     assert len(store.for_order(conn, data["order_id"])) == 1
     assert len(events(conn)) == 1

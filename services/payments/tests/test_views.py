@@ -8,14 +8,14 @@ from polyshop_common.db import transaction
 
 
 @pytest.fixture
-def paid(conn):
+def paid(conn, contracts):
     """Place a payment for `user`; returns the order id."""
 
     def pay(user="alice", total=2700):
         order_id = str(uuid.uuid4())
         data = {"order_id": order_id, "user": user, "total_cents": total, "currency": "EUR"}
         with transaction(conn):
-            authorising.authorise(conn, data, 50000)
+            authorising.authorise(conn, contracts, data, 50000)
         return order_id
 
     return pay
@@ -29,10 +29,10 @@ def test_the_owner_lists_the_payment_of_an_order(client, auth, paid):
     assert response.json[0]["status"] == "AUTHORIZED"
 
 
-def test_a_voided_payment_shows_as_voided_with_its_reason(client, auth, conn, paid):
+def test_a_voided_payment_shows_as_voided_with_its_reason(client, auth, conn, paid, contracts):
     order_id = paid()
     with transaction(conn):
-        voiding.void(conn, order_id, "timed out")
+        voiding.void(conn, contracts, order_id, "timed out")
     [payment] = client.get(f"/payments?order_id={order_id}", headers=auth()).json
     assert (payment["status"], payment["reason"]) == ("VOIDED", "order cancelled: timed out")
     assert client.get("/payments", headers=auth()).json == [payment]

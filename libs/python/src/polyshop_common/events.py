@@ -2,10 +2,12 @@
 
 The schemas live once, in `contracts/events/`, and the Node.js services read
 the same files. `Contracts.load()` reads them at start-up (never at import);
-`validate(event)` raises `InvalidEvent` with a reason a person can act on,
-and that reason is what a dead-lettered message carries. The names of the
-retry and dead-letter topics and the time each type stays worth acting on
-come from the same folder, so both languages route and expire alike.
+`parse(value)` reads a record's bytes and `validate(event)` checks an event;
+both raise `InvalidEvent` with a reason a person can act on, and that reason
+is what a dead-lettered message carries, worded alike in both libraries
+(contracts/conformance/reading.json). The names of the retry and dead-letter
+topics and the time each type stays worth acting on come from the same
+folder, so both languages route and expire alike.
 """
 
 from __future__ import annotations
@@ -23,6 +25,8 @@ from referencing import Registry, Resource
 
 SCHEMA_SUFFIX = ".schema.json"
 SPEC_VERSION = "1.0"
+# An event is a few levels deep; far deeper is garbage, or an attack on the parser.
+MAX_DEPTH = 64
 
 
 class InvalidEvent(ValueError):
@@ -112,15 +116,50 @@ class Contracts:
     def validate(self, event: Any) -> None:
         """Return if `event` is valid; raise InvalidEvent saying why not."""
         if not isinstance(event, dict):
-            raise InvalidEvent("an event is a JSON object")
+            raise InvalidEvent("an event must be a JSON object")
         event_type = event.get("type")
         validator = self._validators.get(event_type) if isinstance(event_type, str) else None
         if validator is None:
-            raise InvalidEvent(f"unknown event type {event_type!r}")
+            raise InvalidEvent(f"unknown event type {_json(event_type)}")
         error = best_match(validator.iter_errors(event))
         if error is not None:
-            where = "/".join(str(part) for part in error.absolute_path) or "(the event)"
+            where = "".join(f"/{part}" for part in error.absolute_path) or "/"
             raise InvalidEvent(f"{event_type}: {where}: {error.message}")
+        # The schema checks the form of `time`; a 30th of February has that form too.
+        if not _real_time(event["time"]):
+            raise InvalidEvent(f"{event_type}: /time: not a real date and time")
+
+    def parse(self, value: bytes | None) -> dict[str, Any]:
+        """The valid event in a record's bytes; InvalidEvent saying why there is none."""
+        if not value:
+            raise InvalidEvent("empty message")
+        try:
+            text = value.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise InvalidEvent(f"not UTF-8: {error}") from None
+        try:
+            event = json.loads(text, parse_constant=_not_json)
+        except RecursionError:
+            raise InvalidEvent(f"nested too deep: more than {MAX_DEPTH} levels") from None
+        except ValueError as error:
+            raise InvalidEvent(f"not JSON: {error}") from None
+        if depth(event) > MAX_DEPTH:
+            raise InvalidEvent(f"nested too deep: more than {MAX_DEPTH} levels")
+        self.validate(event)
+        return event
+
+
+def depth(value: Any) -> int:
+    """How many arrays and objects deep `value` is (a scalar: 0), counted without recursion."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = list(item.values())
+        if isinstance(item, list):
+            deepest = max(deepest, level)
+            stack.extend((child, level + 1) for child in item)
+    return deepest
 
 
 def new_event(event_type: str, source: str, subject: str, data: dict[str, Any]) -> dict[str, Any]:
@@ -145,6 +184,24 @@ def read_topics(directory: Path) -> dict[str, Any]:
 def utc_now() -> str:
     """RFC 3339 UTC time with milliseconds and a Z: 2026-11-27T10:15:00.123Z."""
     return datetime.now(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _json(value: Any) -> str:
+    """`value` as JSON text, as JavaScript's JSON.stringify writes it."""
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), default=str)
+
+
+def _real_time(text: str) -> bool:
+    try:
+        datetime.fromisoformat(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _not_json(name: str) -> None:
+    # Python reads NaN and Infinity; JSON (and JavaScript's JSON.parse) does not.
+    raise ValueError(f"{name} is not JSON")
 
 
 def _load_validators(folder: Path) -> dict[str, Draft202012Validator]:

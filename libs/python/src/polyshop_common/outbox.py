@@ -35,7 +35,7 @@ from typing import Any
 from polyshop_common import db, tracing
 from polyshop_common.backoff import Backoff
 from polyshop_common.errors import TransientError
-from polyshop_common.events import utc_now
+from polyshop_common.events import Contracts, utc_now
 from polyshop_common.kafka_io import Producer
 
 log = logging.getLogger(__name__)
@@ -65,8 +65,23 @@ OUTBOX_TABLES = (
 )
 
 
+def emit(conn: sqlite3.Connection, contracts: Contracts, event: dict[str, Any]) -> dict[str, Any]:
+    """Add an event to the outbox, on the topic its type travels on, inside
+    the caller's open transaction; returns it.
+
+    The event is checked against its contract first: one that breaks it
+    raises InvalidEvent and stores nothing, so the caller's transaction
+    rolls back with it instead of publishing what every consumer would
+    dead-letter.
+    """
+    contracts.validate(event)
+    enqueue(conn, contracts.topic_of(event["type"]), event)
+    return event
+
+
 def enqueue(conn: sqlite3.Connection, topic: str, event: dict[str, Any]) -> None:
-    """Add an event to the outbox inside the caller's open transaction."""
+    """Add an event to the outbox inside the caller's open transaction, unchecked
+    (`emit` checks it first)."""
     conn.execute(
         "INSERT INTO outbox (topic, event_id, event, traceparent, created_at)"
         " VALUES (?, ?, ?, ?, ?)",

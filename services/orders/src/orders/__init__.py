@@ -30,20 +30,21 @@ def register_runtime(app: Flask, settings: Settings, prices: Prices | None) -> N
     """Registration, discovery (for catalog), the outbox relay, the saga consumer and
     the sweeper that cancels orders left PENDING too long."""
     runtime = service.Runtime(SERVICE, settings, discover=True)
+    contracts = Contracts.load(settings.contracts_dir)
     relay = service.add_event_workers(
         runtime,
         SERVICE,
         settings,
-        Contracts.load(settings.contracts_dir),
+        contracts,
         topics=saga.TOPICS,
-        handlers=saga.HANDLERS,
+        handlers=saga.handlers(contracts),
     )
     sweeper = timeouts.TimeoutSweeper(
-        settings.database(SERVICE), settings.saga_timeout_seconds, relay.wake
+        settings.database(SERVICE), contracts, settings.saga_timeout_seconds, relay.wake
     )
     runtime.add_worker("saga_timeouts", sweeper)
     if prices is None:
         catalog = ServiceClient(runtime.discovery, "catalog", settings.catalog_timeout_seconds)
         prices = CatalogPrices(catalog)
-    context.init_app(app, prices, relay.wake)
+    context.init_app(app, prices, contracts, relay.wake)
     service.init_app(app, runtime, settings)

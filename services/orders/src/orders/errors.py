@@ -7,6 +7,7 @@ from flask import Flask, Response
 from orders.placing import IdempotencyConflict, MixedCurrencies
 from orders.pricing import UnknownSkus
 from orders.validation import InvalidOrder
+from polyshop_common.events import InvalidEvent
 from polyshop_common.http_client import ServiceUnavailable
 from polyshop_common.problems import problem_response, register_problem_handlers
 
@@ -18,6 +19,7 @@ def register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(MixedCurrencies, _mixed_currencies)
     app.register_error_handler(IdempotencyConflict, _conflict)
     app.register_error_handler(ServiceUnavailable, _catalog_unavailable)
+    app.register_error_handler(InvalidEvent, _breaks_the_event_contract)
 
 
 def _invalid_order(error: InvalidOrder) -> Response:
@@ -41,3 +43,10 @@ def _conflict(error: IdempotencyConflict) -> Response:
 def _catalog_unavailable(error: ServiceUnavailable) -> Response:
     detail = f"Prices cannot be checked right now ({error}); nothing was stored."
     return problem_response(503, "Service Unavailable", detail, headers={"Retry-After": "2"})
+
+
+def _breaks_the_event_contract(error: InvalidEvent) -> Response:
+    # An order its order.created could not describe (a user name longer than
+    # the contract allows): every consumer would dead-letter that event.
+    detail = f"The order cannot be told to the other services ({error.reason}); nothing was stored."
+    return problem_response(422, "Unprocessable Content", detail)

@@ -18,10 +18,9 @@ from orders import store
 from orders.validation import Line
 from polyshop_common import outbox
 from polyshop_common.db import transaction
-from polyshop_common.events import new_event, utc_now
+from polyshop_common.events import Contracts, new_event, utc_now
 
 SOURCE = "/orders"
-TOPIC = "orders"
 
 
 class IdempotencyConflict(Exception):
@@ -57,7 +56,10 @@ def replay(conn: sqlite3.Connection, request: Request) -> dict[str, Any] | None:
 
 
 def place(
-    conn: sqlite3.Connection, request: Request, products: dict[str, dict[str, Any]]
+    conn: sqlite3.Connection,
+    contracts: Contracts,
+    request: Request,
+    products: dict[str, dict[str, Any]],
 ) -> tuple[dict[str, Any], bool]:
     """Store a PENDING order and its event; (order, True), or (the earlier order, False)."""
     order = new_order(request, products)
@@ -70,7 +72,7 @@ def place(
             store.save_key(
                 conn, request.user, request.idempotency_key, request.fingerprint, order["id"]
             )
-        outbox.enqueue(conn, TOPIC, created_event(order))
+        outbox.emit(conn, contracts, created_event(order))
     return order, True
 
 

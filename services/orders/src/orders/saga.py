@@ -11,39 +11,53 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from functools import partial
 from typing import Any
 
 from orders import store
-from orders.placing import SOURCE, TOPIC
+from orders.placing import SOURCE
 from polyshop_common import outbox
-from polyshop_common.events import new_event, utc_now
+from polyshop_common.events import Contracts, new_event, utc_now
+from polyshop_common.kafka_io import Handler
 
 log = logging.getLogger(__name__)
 
 
-def confirm(event: dict[str, Any], conn: sqlite3.Connection) -> None:
-    finish(conn, event["data"]["order_id"], "CONFIRMED", None)
+def confirm(contracts: Contracts, event: dict[str, Any], conn: sqlite3.Connection) -> None:
+    finish(conn, contracts, event["data"]["order_id"], "CONFIRMED", None)
 
 
-def cancel_for_stock(event: dict[str, Any], conn: sqlite3.Connection) -> None:
+def cancel_for_stock(contracts: Contracts, event: dict[str, Any], conn: sqlite3.Connection) -> None:
     reason = f"out of stock: {event['data']['reason']}"
-    finish(conn, event["data"]["order_id"], "CANCELLED", reason)
+    finish(conn, contracts, event["data"]["order_id"], "CANCELLED", reason)
 
 
-def cancel_for_payment(event: dict[str, Any], conn: sqlite3.Connection) -> None:
+def cancel_for_payment(
+    contracts: Contracts, event: dict[str, Any], conn: sqlite3.Connection
+) -> None:
     reason = f"payment declined: {event['data']['reason']}"
-    finish(conn, event["data"]["order_id"], "CANCELLED", reason)
+    finish(conn, contracts, event["data"]["order_id"], "CANCELLED", reason)
 
 
-HANDLERS = {
-    "payment.authorized": confirm,
-    "inventory.rejected": cancel_for_stock,
-    "payment.declined": cancel_for_payment,
-}
+def handlers(contracts: Contracts) -> dict[str, Handler]:
+    """The consumer's handlers; the events they emit are checked against `contracts`."""
+    return {
+        "payment.authorized": partial(confirm, contracts),
+        "inventory.rejected": partial(cancel_for_stock, contracts),
+        "payment.declined": partial(cancel_for_payment, contracts),
+    }
+
+
 TOPICS = ["inventory", "payments"]
 
 
-def finish(conn: sqlite3.Connection, order_id: str, status: str, reason: str | None) -> bool:
+def finish(
+    conn: sqlite3.Connection,
+    contracts: Contracts,
+    order_id: str,
+    status: str,
+    reason: str | None,
+) -> bool:
     """PENDING → status, and its event into the outbox, inside the caller's transaction.
 
     False, changing nothing, if the order is unknown or finished already:
@@ -60,6 +74,6 @@ def finish(conn: sqlite3.Connection, order_id: str, status: str, reason: str | N
         event = new_event("order.confirmed", SOURCE, order_id, data)
     else:
         event = new_event("order.cancelled", SOURCE, order_id, data | {"reason": reason})
-    outbox.enqueue(conn, TOPIC, event)
+    outbox.emit(conn, contracts, event)
     log.info("order %s", status.lower(), extra={"order_id": order_id})
     return True

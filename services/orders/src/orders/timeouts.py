@@ -22,6 +22,7 @@ from pathlib import Path
 
 from orders import saga, store
 from polyshop_common import db
+from polyshop_common.events import Contracts
 
 log = logging.getLogger(__name__)
 
@@ -30,13 +31,15 @@ SWEEP_SECONDS = 1.0
 BATCH = 100  # per sweep: a backlog is worked off over a few seconds, locks stay short
 
 
-def cancel_overdue(conn: sqlite3.Connection, timeout_seconds: float, now: datetime) -> list[str]:
+def cancel_overdue(
+    conn: sqlite3.Connection, contracts: Contracts, timeout_seconds: float, now: datetime
+) -> list[str]:
     """Cancel the orders PENDING for longer than `timeout_seconds`; returns their ids."""
     before = rfc3339(now - timedelta(seconds=timeout_seconds))
     cancelled = []
     for order_id in store.pending_since(conn, before, BATCH):
         with db.transaction(conn):
-            if saga.finish(conn, order_id, "CANCELLED", TIMED_OUT):
+            if saga.finish(conn, contracts, order_id, "CANCELLED", TIMED_OUT):
                 cancelled.append(order_id)
     return cancelled
 
@@ -52,6 +55,7 @@ class TimeoutSweeper:
     def __init__(
         self,
         db_path: str | Path,
+        contracts: Contracts,
         timeout_seconds: float,
         wake_relay: Callable[[], None],
         *,
@@ -59,6 +63,7 @@ class TimeoutSweeper:
         clock: Callable[[], datetime] = lambda: datetime.now(UTC),
     ) -> None:
         self.db_path = db_path
+        self.contracts = contracts
         self.timeout_seconds = timeout_seconds
         self.wake_relay = wake_relay  # publish the order.cancelled events now
         self.interval_seconds = interval_seconds
@@ -79,7 +84,7 @@ class TimeoutSweeper:
             self._thread.join(timeout)
 
     def sweep(self, conn: sqlite3.Connection) -> list[str]:
-        cancelled = cancel_overdue(conn, self.timeout_seconds, self.clock())
+        cancelled = cancel_overdue(conn, self.contracts, self.timeout_seconds, self.clock())
         if cancelled:
             log.info("orders timed out", extra={"count": len(cancelled)})
             self.wake_relay()

@@ -27,10 +27,11 @@ def create_order() -> Response:
     with tracing.use(request.headers.get("traceparent")):
         order = placing.replay(conn, order_request)
         if order is None:
-            products = context.current().prices.lookup(line.sku for line in lines)
-            order, created = placing.place(conn, order_request, products)
+            orders = context.current()
+            products = orders.prices.lookup(line.sku for line in lines)
+            order, created = placing.place(conn, orders.contracts, order_request, products)
             if created:
-                context.current().wake_relay()
+                orders.wake_relay()
     response = jsonify(order)
     response.status_code = 202  # accepted: the saga decides CONFIRMED or CANCELLED
     prefix = request.headers.get("X-Forwarded-Prefix", "").rstrip("/")

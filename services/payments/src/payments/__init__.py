@@ -28,12 +28,14 @@ def create_app(config: Settings | None = None) -> Flask:
 def register_runtime(app: Flask, settings: Settings) -> None:
     """Registration, the outbox relay and the consumer of topics inventory and orders."""
     runtime = service.Runtime(SERVICE, settings)
+    contracts = Contracts.load(settings.contracts_dir)
     service.add_event_workers(
         runtime,
         SERVICE,
         settings,
-        Contracts.load(settings.contracts_dir),
+        contracts,
         topics=[*authorising.TOPICS, *voiding.TOPICS],
-        handlers=authorising.handlers(settings.decline_over_cents) | voiding.HANDLERS,
+        handlers=authorising.handlers(contracts, settings.decline_over_cents)
+        | voiding.handlers(contracts),
     )
     service.init_app(app, runtime, settings)

@@ -19,10 +19,9 @@ from typing import Any
 
 from payments import store
 from polyshop_common import outbox
-from polyshop_common.events import new_event, utc_now
+from polyshop_common.events import Contracts, new_event, utc_now
 
 SOURCE = "/payments"
-TOPIC = "payments"
 TOPICS = ["inventory"]
 
 log = logging.getLogger(__name__)
@@ -35,14 +34,21 @@ def decide(amount_cents: int, decline_over_cents: int) -> str | None:
     return None
 
 
-def handlers(decline_over_cents: int) -> dict[str, Callable[[dict, sqlite3.Connection], None]]:
+def handlers(
+    contracts: Contracts, decline_over_cents: int
+) -> dict[str, Callable[[dict, sqlite3.Connection], None]]:
     def on_reserved(event: dict[str, Any], conn: sqlite3.Connection) -> None:
-        authorise(conn, event["data"], decline_over_cents)
+        authorise(conn, contracts, event["data"], decline_over_cents)
 
     return {"inventory.reserved": on_reserved}
 
 
-def authorise(conn: sqlite3.Connection, reserved: dict[str, Any], decline_over_cents: int) -> None:
+def authorise(
+    conn: sqlite3.Connection,
+    contracts: Contracts,
+    reserved: dict[str, Any],
+    decline_over_cents: int,
+) -> None:
     order_id = reserved["order_id"]
     if store.for_order(conn, order_id):
         log.info("order paid for already, event ignored", extra={"order_id": order_id})
@@ -62,7 +68,7 @@ def authorise(conn: sqlite3.Connection, reserved: dict[str, Any], decline_over_c
         "created_at": utc_now(),
     }
     store.insert_payment(conn, payment)
-    outbox.enqueue(conn, TOPIC, payment_event(payment))
+    outbox.emit(conn, contracts, payment_event(payment))
     log.info("payment %s", payment["status"].lower(), extra={"order_id": order_id})
 
 

@@ -14,12 +14,13 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Callable
 from typing import Any
 
 from payments import store
-from payments.authorising import SOURCE, TOPIC
+from payments.authorising import SOURCE
 from polyshop_common import outbox
-from polyshop_common.events import new_event, utc_now
+from polyshop_common.events import Contracts, new_event, utc_now
 
 TOPICS = ["orders"]
 MAX_REASON = 500  # the contract's longest reason
@@ -27,14 +28,16 @@ MAX_REASON = 500  # the contract's longest reason
 log = logging.getLogger(__name__)
 
 
-def on_cancelled(event: dict[str, Any], conn: sqlite3.Connection) -> None:
-    void(conn, event["data"]["order_id"], event["data"]["reason"])
+def handlers(contracts: Contracts) -> dict[str, Callable[[dict, sqlite3.Connection], None]]:
+    def on_cancelled(event: dict[str, Any], conn: sqlite3.Connection) -> None:
+        void(conn, contracts, event["data"]["order_id"], event["data"]["reason"])
+
+    return {"order.cancelled": on_cancelled}
 
 
-HANDLERS = {"order.cancelled": on_cancelled}
-
-
-def void(conn: sqlite3.Connection, order_id: str, cancel_reason: str) -> dict[str, Any] | None:
+def void(
+    conn: sqlite3.Connection, contracts: Contracts, order_id: str, cancel_reason: str
+) -> dict[str, Any] | None:
     """Remember the cancellation; void the order's authorised payment; returns it, if any."""
     store.remember_cancelled(conn, order_id, cancel_reason, utc_now())
     authorised = [p for p in store.for_order(conn, order_id) if p["status"] == "AUTHORIZED"]
@@ -43,7 +46,7 @@ def void(conn: sqlite3.Connection, order_id: str, cancel_reason: str) -> dict[st
     payment = authorised[0]
     reason = within_contract(f"order cancelled: {cancel_reason}")
     store.insert_void(conn, payment["id"], reason, utc_now())
-    outbox.enqueue(conn, TOPIC, voided_event(payment, reason))
+    outbox.emit(conn, contracts, voided_event(payment, reason))
     log.info("payment voided", extra={"order_id": order_id})
     return payment
 

@@ -25,7 +25,6 @@ from polyshop_common import tracing
 from polyshop_common.db import is_transient, mark_processed, transaction
 from polyshop_common.errors import TransientError
 from polyshop_common.events import Contracts, InvalidEvent
-from polyshop_common.kafka_io.producer import decode
 
 log = logging.getLogger(__name__)
 
@@ -72,16 +71,12 @@ class RecordProcessor:
         """Do the record's work; raise TransientError if it must be tried again in place."""
         fields = {"topic": record.topic, "partition": record.partition, "offset": record.offset}
         try:
-            event = decode(record.value)
-            self.contracts.validate(event)
+            event = self.contracts.parse(record.value)
         except InvalidEvent as error:
             return self._dead_letter(record, error.reason, fields)
-        except ValueError as error:  # not JSON (or not UTF-8)
-            return self._dead_letter(record, f"not JSON: {error}", fields)
         except Exception as error:
-            # Whatever else reading it raises (RecursionError for JSON nested
-            # too deep): the record cannot be read, and retrying reads it the
-            # same way, so it is parked; the partition moves on.
+            # Whatever else checking it raises: the record cannot be read, and
+            # retrying reads it the same way, so it is parked; the partition moves on.
             return self._dead_letter(record, f"unreadable: {type(error).__name__}", fields)
         fields |= {"event_id": event["id"], "type": event["type"]}
         handler = self.handlers.get(event["type"])

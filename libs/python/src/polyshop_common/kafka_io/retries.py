@@ -151,9 +151,10 @@ class Retries:
         return self._level(record) > 0 and group is not None and group != self.group
 
     def due_ms(self, record: Any) -> int | None:
-        """When this retry record may be tried; None for a record of a main topic."""
+        """When this retry record may be tried; None for a record of a main topic,
+        and for another group's, which is skipped at once, never waited for."""
         level = self._level(record)
-        if level == 0:
+        if level == 0 or self.foreign(record):
             return None
         delay = self.delays[level - 1] if level <= len(self.delays) else 0.0
         return due_ms(record, delay)

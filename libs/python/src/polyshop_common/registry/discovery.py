@@ -15,6 +15,7 @@ so callers are not told "no instance" while the registry heals.
 from __future__ import annotations
 
 import logging
+import math
 import threading
 import time
 from collections.abc import Callable
@@ -78,6 +79,9 @@ class Discovery:
             except (requests.RequestException, RegistryError) as error:
                 if failures == 0:
                     log.warning("registry unreachable, serving cached instances: %s", error)
+                # Ask without an index next time: a registry that restarted has
+                # a new index, and its first answer should come at once.
+                index = None
                 if self._stop.wait(self._backoff.delay(failures)):
                     return
                 failures += 1
@@ -93,10 +97,11 @@ class Discovery:
             self._ready.set()
 
     def _wait(self) -> float:
-        """Long-poll seconds: during the grace, no longer than what is left of it,
-        so the registry's own view replaces the merged one when it ends."""
+        """Long-poll seconds: during the grace, no longer than what is left of it
+        (whole seconds, as the Node.js client asks), so the registry's own view
+        replaces the merged one when it ends."""
         left = self._grace_ends - self._clock()
-        return min(self.wait_seconds, max(left, 0.1)) if left > 0 else self.wait_seconds
+        return min(self.wait_seconds, max(math.ceil(left), 1)) if left > 0 else self.wait_seconds
 
     def _with_known(self, services: dict[str, list[dict[str, Any]]]):
         """The registry's answer, plus, during the grace after an outage, the
