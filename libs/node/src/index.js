@@ -19,6 +19,10 @@ export {
   markProcessed, migrate, openDatabase, PROCESSED_EVENTS_TABLE, wasProcessed,
 } from './db.js';
 export { ConsumerLoop, createConsumerLoop } from './consumer.js';
+export {
+  AlreadyRedriven, BadLetterId, DeadLetter, DeadLetterError, DeadLetters, KafkaUnavailable, LetterId,
+  Redrive, UnknownDeadLetter,
+} from './dead-letters.js';
 export { DEFAULT_RETRY_DELAYS, parseRetryDelays } from './retries.js';
 export { isTransient, TransientError } from './errors.js';
 export {

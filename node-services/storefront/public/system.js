@@ -1,14 +1,17 @@
 // The system view, live: a snapshot of registry, gateway and Kafka every
 // second, and each saga step the moment its event is read, both over one
 // server-sent event stream. Everything is written with textContent: what
-// services report is shown, never run.
+// services report is shown, never run. On an operator's page (it has the
+// redrive form's template) each dead letter gets a Redrive button.
 import { languageName, stepItem } from './steps.js';
 
 const LANES = ['orders', 'inventory', 'payments', 'notifications'];
 const GONE_SHOWN_MS = 15000;
 const live = document.getElementById('live');
 const known = new Map(); // instance id → { instance, goneAt, why }
+const redriveForm = document.getElementById('redrive-form');
 let lanes = [];
+let shownDeadLetters = '';
 
 function cells(row, values) {
   for (const value of values) {
@@ -79,10 +82,16 @@ function showKafka(kafka) {
   const box = document.getElementById('dead-letters');
   if (kafka.error) {
     fill('groups', [], `Kafka unavailable: ${kafka.error}`);
+    shownDeadLetters = '';
     return box.replaceChildren();
   }
   fill('groups', kafka.groups.map((group) => ({ values: [group.group, group.state, group.lag] })), 'no group');
-  return box.replaceChildren(...kafka.dead_letters.map((topic) => {
+  // Redrawn only when they change: a button that keeps being replaced loses the keyboard's focus.
+  const latest = JSON.stringify(kafka.dead_letters);
+  if (latest === shownDeadLetters) return undefined;
+  shownDeadLetters = latest;
+  const focused = document.activeElement?.closest('form.redrive')?.dataset.letter;
+  box.replaceChildren(...kafka.dead_letters.map((topic) => {
     const section = document.createElement('section');
     section.className = 'dlq';
     section.dataset.topic = topic.topic;
@@ -92,11 +101,22 @@ function showKafka(kafka) {
     for (const entry of topic.latest) {
       const item = document.createElement('li');
       item.textContent = `${entry.at.slice(11, 19)} partition ${entry.partition} offset ${entry.offset}, by ${entry.source}: ${entry.reason}`;
+      if (redriveForm) item.append(' ', redriveButton(`${topic.topic}/${entry.partition}/${entry.offset}`));
       list.append(item);
     }
     section.append(heading, list);
     return section;
   }));
+  if (focused) box.querySelector(`form.redrive[data-letter="${CSS.escape(focused)}"] button`)?.focus();
+  return undefined;
+}
+
+function redriveButton(id) {
+  const form = redriveForm.content.firstElementChild.cloneNode(true);
+  form.dataset.letter = id;
+  form.elements.namedItem('letter').value = id;
+  form.querySelector('button').setAttribute('aria-label', `Redrive ${id}`);
+  return form;
 }
 
 function addStep(step) {

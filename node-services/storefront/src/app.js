@@ -2,16 +2,18 @@
  * Storefront's HTTP app: the browser's backend. Builds the app and never
  * listens: server.js does, and tests start it on port 0.
  *
- * In order: the assets (no session for them), form bodies, the session
- * cookie and the CSRF check of every state-changing request, then the
- * pages: shopping, account, orders, the system view. Errors become pages
- * for browsers and problem JSON for everyone else.
+ * In order: the assets (no session for them), the operator API (a bearer
+ * token, no session), form bodies, the session cookie and the CSRF check
+ * of every state-changing request, then the pages: shopping, account,
+ * orders, the system view. Errors become pages for browsers and problem
+ * JSON for everyone else (the operator API's are always problem JSON).
  */
 import { fileURLToPath } from 'node:url';
 import express from 'express';
 import { createServiceApp } from '@polyshop/common';
 import { errorPages } from './pages.js';
 import { accountRouter } from './routes/account.js';
+import { operatorApi } from './routes/operator.js';
 import { ordersRouter } from './routes/orders.js';
 import { shopRouter } from './routes/shop.js';
 import { systemRouter } from './routes/system.js';
@@ -36,14 +38,19 @@ const SECURITY_HEADERS = {
  * @param {object} deps.backends from backends.js
  * @param {object} deps.hub live steps (live/hub.js)
  * @param {object} deps.monitor the system view's data (live/system.js)
+ * @param {import('@polyshop/common').DeadLetters} deps.deadLetters read and redrive dead letters
  */
-export function createApp({ config, logger, db, readiness, backends, hub, monitor }) {
+export function createApp({
+  config, logger, db, readiness, backends, hub, monitor, deadLetters,
+}) {
+  const { operatorToken } = config;
   const middleware = [
     (req, res, next) => {
       res.set(SECURITY_HEADERS);
       next();
     },
     ['/assets', express.static(PUBLIC, { index: false, maxAge: '1h', fallthrough: true })],
+    operatorApi({ deadLetters, operatorToken, logger }),
     express.urlencoded({ extended: false, limit: '16kb' }),
     sessions({ db, secret: config.sessionSecret }),
     csrfProtection,
@@ -52,7 +59,7 @@ export function createApp({ config, logger, db, readiness, backends, hub, monito
     shopRouter({ backends }),
     accountRouter({ backends }),
     ordersRouter({ backends, db, hub }),
-    systemRouter({ monitor, hub }),
+    systemRouter({ monitor, hub, deadLetters, operatorToken }),
   ];
   const app = createServiceApp({
     logger, db, readiness, middleware, routers, errorPages: errorPages({ logger }),

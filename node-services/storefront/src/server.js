@@ -6,9 +6,10 @@
  * runService. What is the storefront's own is here: its database (sessions
  * and the saga's timeline), the discovery of the services it calls, the
  * timeline consumer whose steps go live to open pages, the tail of the
- * dead-letter topics, and the system view's monitor.
+ * dead-letter topics, the system view's monitor, and the dead letters the
+ * operator reads and redrives.
  */
-import { createDiscovery, runService } from '@polyshop/common';
+import { createDiscovery, DeadLetters, runService } from '@polyshop/common';
 import { createApp } from './app.js';
 import { createBackends } from './backends.js';
 import { loadConfig, SERVICE } from './config.js';
@@ -32,16 +33,18 @@ runService({
     consumer.on('record', ({ outcome, event }) => {
       if (outcome === 'handled') hub.publishStep(stepOfEvent(event));
     });
-    const deadLetters = createDeadLetterTail({ kafka, db, contracts, logger });
+    const deadLetterTail = createDeadLetterTail({ kafka, db, contracts, logger });
     const monitor = createSystemMonitor({
       api, gatewayUrl: config.gatewayUrl, kafka, contracts, db, logger,
     });
+    const deadLetters = DeadLetters.fromContracts({ brokers: config.kafkaBrokers, logger, contracts });
     const helpers = [
       { start: () => discovery.start(), stop: () => discovery.close() },
-      { start: () => deadLetters.start(), stop: () => deadLetters.stop() },
+      { start: () => deadLetterTail.start(), stop: () => deadLetterTail.stop() },
       { start: () => undefined, stop: () => monitor.stop() },
+      { start: () => undefined, stop: () => deadLetters.close() },
     ];
-    return { consumer, helpers, deps: { backends, hub, monitor } };
+    return { consumer, helpers, deps: { backends, hub, monitor, deadLetters } };
   },
   createApp,
 });

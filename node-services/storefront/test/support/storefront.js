@@ -1,0 +1,75 @@
+/**
+ * The storefront app on port 0 for the operator tests: an in-memory
+ * database, the dead letters given (real ones, on a broker or on a port
+ * where none answers), and a browser's session (cookie and CSRF token).
+ */
+import net from 'node:net';
+import {
+  createLogger, DeadLetters, loadContracts, startWebServer, stopWebServer,
+} from '@polyshop/common';
+import { createApp } from '../../src/app.js';
+import { loadConfig } from '../../src/config.js';
+import { openStorefrontDatabase } from '../../src/database.js';
+import { createHub } from '../../src/live/hub.js';
+
+export const OPERATOR_TOKEN = 'operator-test-token-0123456789';
+export const logger = createLogger({ service: 'storefront-test', level: 'silent' });
+export const contracts = loadContracts();
+
+/** @returns {Promise<{app, base: string, deadLetters: DeadLetters, stop: () => Promise<void>}>} */
+export async function startStorefront({ brokers }) {
+  const config = loadConfig({ LOG_LEVEL: 'silent', OPERATOR_TOKEN });
+  const deadLetters = DeadLetters.fromContracts({ brokers, logger, contracts });
+  const app = createApp({
+    config,
+    logger,
+    db: openStorefrontDatabase(':memory:'),
+    readiness: {},
+    backends: { languageOf: () => 'node' },
+    hub: createHub(),
+    monitor: { subscribe: () => () => {} },
+    deadLetters,
+  });
+  const server = await startWebServer(app);
+  return {
+    app,
+    base: `http://127.0.0.1:${server.address().port}`,
+    deadLetters,
+    stop: async () => {
+      await stopWebServer(server);
+      await deadLetters.close();
+    },
+  };
+}
+
+/** A browser on the system view: its cookie, and the CSRF token of the page's forms. */
+export async function openSystemView(base, cookie) {
+  const page = await fetch(`${base}/system`, { headers: cookie ? { cookie } : {} });
+  const html = await page.text();
+  const set = page.headers.get('set-cookie');
+  return {
+    cookie: set ? set.split(';')[0] : cookie,
+    csrf: /name="_csrf" value="([^"]+)"/.exec(html)[1],
+    html,
+  };
+}
+
+/** Posts a form as a browser does, not following the redirect. */
+export function postForm(base, path, cookie, form) {
+  return fetch(`${base}${path}`, {
+    method: 'POST',
+    redirect: 'manual',
+    headers: { cookie, 'content-type': 'application/x-www-form-urlencoded', accept: 'text/html' },
+    body: new URLSearchParams(form),
+  });
+}
+
+/** A port where nothing listens (it was free a moment ago). */
+export function closedPort() {
+  return new Promise((resolve) => {
+    const spare = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = spare.address();
+      spare.close(() => resolve(port));
+    });
+  });
+}
