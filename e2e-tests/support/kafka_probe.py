@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Iterable
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+
+from polyshop_common.kafka_io.producer import MAX_REQUEST_BYTES
 
 
 def find_record(bootstrap: str, topic: str, match, timeout: float = 20):
@@ -33,13 +36,29 @@ def find_record(bootstrap: str, topic: str, match, timeout: float = 20):
 
 
 def send_raw(bootstrap: str, topic: str, key: bytes, value: bytes, headers=None):
-    """Send bytes as they are; returns the record's (partition, offset)."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    """Send bytes as they are, up to the broker's limit; returns the record's
+    (partition, offset)."""
+    producer = KafkaProducer(
+        bootstrap_servers=bootstrap, acks="all", max_request_size=MAX_REQUEST_BYTES
+    )
     try:
         meta = producer.send(topic, key=key, value=value, headers=headers or []).get(timeout=10)
         return meta.partition, meta.offset
     finally:
         producer.close()
+
+
+def committed_offsets(bootstrap: str, groups: Iterable[str]) -> dict[tuple[str, str, int], int]:
+    """How far each group has committed, by (group, topic, partition)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        return {
+            (group, tp.topic, tp.partition): found.offset
+            for group in groups
+            for tp, found in admin.list_group_offsets(group).get(group, {}).items()
+        }
+    finally:
+        admin.close()
 
 
 def committed(bootstrap: str, group: str, topic: str, partition: int) -> int:
@@ -58,5 +77,26 @@ def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
     try:
         partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
         return {tp.partition: end for tp, end in consumer.end_offsets(partitions).items()}
+    finally:
+        consumer.close()
+
+
+def records(bootstrap: str, topic: str, match=lambda record: True, timeout: float = 20) -> list:
+    """Every record of `topic` for which `match(record)` holds, from the
+    beginning up to the end as it is now; read without a consumer group."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
+        ends = consumer.end_offsets(partitions)
+        consumer.assign(partitions)
+        consumer.seek_to_beginning()
+        found = []
+        deadline = time.monotonic() + timeout
+        while any(consumer.position(tp) < end for tp, end in ends.items()):
+            if time.monotonic() > deadline:
+                raise AssertionError(f"reading {topic} to its end took over {timeout} s")
+            for tp, batch in consumer.poll(timeout_ms=300).items():
+                found.extend(r for r in batch if r.offset < ends[tp] and match(r))
+        return found
     finally:
         consumer.close()

@@ -15,8 +15,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import NewTopic
+from kafka import KafkaConsumer, KafkaProducer
 from kafka.structs import TopicPartition
 
 from polyshop_common.kafka_io.dead_letters import LetterId
@@ -29,14 +28,10 @@ REASON = "gave up after 4 attempts: handler failed: ServiceUnavailable('orders d
 
 
 @pytest.fixture
-def topic(kafka_bootstrap):
+def topic(create_topics):
     """A fresh topic with its dead-letter twin and a second topic to redrive to."""
     name = f"test-{uuid.uuid4().hex[:8]}"
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    try:
-        admin.create_topics([NewTopic(t, 2, 1) for t in (name, name + ".dlq", name + ".other")])
-    finally:
-        admin.close()
+    create_topics(name, name + ".dlq", name + ".other", partitions=2)
     return name
 
 

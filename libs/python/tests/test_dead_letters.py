@@ -6,8 +6,7 @@ import time
 import uuid
 
 import pytest
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
-from kafka.admin import NewTopic
+from kafka import KafkaConsumer, KafkaProducer
 from kafka.structs import TopicPartition
 
 from polyshop_common.kafka_io.dead_letters import (
@@ -24,15 +23,11 @@ VALUE = b'{"id": "e-1", "type": "order.created"}'
 
 
 @pytest.fixture
-def topic(kafka_bootstrap):
+def topic(create_topics):
     """A fresh topic with its dead-letter twin and a second topic to redrive to
     (the broker of the tests has the contract's redrive topic)."""
     name = f"test-{uuid.uuid4().hex[:8]}"
-    admin = KafkaAdminClient(bootstrap_servers=kafka_bootstrap)
-    try:
-        admin.create_topics([NewTopic(t, 2, 1) for t in (name, name + ".dlq", name + ".other")])
-    finally:
-        admin.close()
+    create_topics(name, name + ".dlq", name + ".other", partitions=2)
     return name
 
 

@@ -30,7 +30,7 @@ from kafka.errors import KafkaError
 from kafka.structs import TopicPartition
 
 from polyshop_common.events import find_contracts_dir, utc_now
-from polyshop_common.kafka_io.producer import reachable
+from polyshop_common.kafka_io.producer import MAX_REQUEST_BYTES, reachable
 
 DLQ_PREFIX = "dlq-"
 REDRIVEN_FROM = "redriven-from"
@@ -329,7 +329,10 @@ class DeadLetters:
         if self._producer is None:
             self._check_reachable()
             self._producer = KafkaProducer(
-                **self._settings(), acks="all", max_block_ms=int(self.timeout * 1000)
+                **self._settings(),
+                acks="all",
+                max_block_ms=int(self.timeout * 1000),
+                max_request_size=MAX_REQUEST_BYTES,  # a dead letter may be as large as any record
             )
         return self._producer
 

@@ -23,6 +23,11 @@ from polyshop_common.errors import TransientError
 log = logging.getLogger(__name__)
 
 Headers = Sequence[tuple[str, bytes]]
+# The broker's message.max.bytes (tools/kafka/server.properties,
+# docker-compose.yml). kafka-python refuses records over 1 MiB by default,
+# but a dead letter is a record as it was plus dlq-* headers: a record of
+# 1 MiB must still fit once dead-lettered, or it would hold its partition.
+MAX_REQUEST_BYTES = 2 * 1024 * 1024
 
 
 class PublishError(TransientError):
@@ -134,6 +139,7 @@ class Producer:
                     bootstrap_servers=self.bootstrap,
                     client_id=self.client_id,
                     acks="all",
+                    max_request_size=MAX_REQUEST_BYTES,
                     # Fail fast (and let the caller retry) while the broker is away.
                     bootstrap_timeout_ms=int(self.timeout * 1000),
                     max_block_ms=int(self.timeout * 1000),
