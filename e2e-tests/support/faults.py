@@ -1,6 +1,7 @@
 """The shop the fault tests break: two instances of orders (Python) and of
-inventory (Node.js), short leases, no rate limit, and the helpers that read
-what the system kept (registry, gateway log, stock, payments).
+inventory (Node.js), short leases, short retries for notifications, no rate
+limit, and the helpers that read what the system kept (registry, gateway
+log, stock, payments).
 """
 
 from __future__ import annotations
@@ -38,6 +39,10 @@ LONG_SAGA_TIMEOUTS = {
     "ORDERS_SAGA_TIMEOUT_SECONDS": "300",
     "INVENTORY_RESERVATION_TTL_SECONDS": "600",
 }
+# Notifications, the one consumer that calls another service, gives up on a
+# record after 1 + 3 + 6 s: test_retry_topics waits out every retry in seconds.
+RETRY_DELAYS = (2, 5, 10)  # wide enough to restart orders within the retries
+PIECE_ENV = {"notifications": {"CONSUMER_RETRY_DELAYS": ",".join(map(str, RETRY_DELAYS))}}
 
 
 @dataclass
@@ -99,6 +104,7 @@ def fault_shop(folder: Path) -> Iterator[FaultShop]:
         kafka.ensure_topics(shop.bootstrap)
 
         def start(stack: Stack, piece: Piece) -> Running:
+            piece = dataclasses.replace(piece, env={**piece.env, **PIECE_ENV.get(piece.name, {})})
             shop.pieces[piece.name] = piece
             return stack.start(piece)
 

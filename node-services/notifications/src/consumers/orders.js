@@ -5,7 +5,8 @@
  * order.cancelled become a notification, written with the order summary
  * that orders gives (client-side discovery, with a service token). The
  * summary is fetched in `prepare`, outside the transaction; if orders cannot
- * be reached the consumer retries the event without committing it. A new
+ * be reached the event goes to a retry topic and comes back after a delay,
+ * while the partition moves on (docs/saga.md, "Retries"). A new
  * notification puts notification.sent into the outbox in the same
  * transaction; one that existed already (the same order event again under
  * another id) puts nothing, so the customer is said to be told once.
