@@ -7,31 +7,23 @@ published but had not marked sent when it died."""
 from __future__ import annotations
 
 import dataclasses
-import json
 import signal
 import sqlite3
 import time
-from collections import defaultdict
 from contextlib import closing
 from pathlib import Path
 
 import pytest
-from kafka import KafkaConsumer, TopicPartition
 
 from polyshop_dev.pieces import free_port, service_piece
 from support import poll
 from support.faults import read_json_lines, settle
+from support.inventory_events import check_inventory_events
 from support.load import Load, Mix
 
 THIRD = "inventory-3"
 INSTANCES = ("inventory", "inventory-2", THIRD)
 LEASE_SECONDS = 5.0  # the relay's default
-BATCH_SIZE = 100  # at most one batch is in flight when a relay dies
-# What inventory may say about one order, in this order, by how it ended.
-STORIES = {
-    "CONFIRMED": [["inventory.reserved"]],
-    "CANCELLED": [["inventory.rejected"], ["inventory.reserved", "inventory.released"]],
-}
 
 
 @pytest.fixture
@@ -82,24 +74,9 @@ def test_one_relay_publishes_and_another_takes_over_when_its_instance_dies(shop,
 
     ended = settle(shop)
     poll(lambda: unsent_rows(database) == 0, 10, what="inventory's outbox is drained")
-    records = records_of(shop.bootstrap, "inventory", set(placed))
-    copies: dict[str, list[int]] = defaultdict(list)  # event id → timestamps (ms)
-    stories: dict[str, list[str]] = defaultdict(list)  # order id → types, first copies only
-    for record in sorted(records, key=lambda r: (r.partition, r.offset)):
-        event = json.loads(record.value)
-        copies[event["id"]].append(record.timestamp)
-        if len(copies[event["id"]]) == 1:
-            stories[event["subject"]].append(event["type"])
-
-    for order_id in placed:
-        status = ended[order_id]["status"]
-        assert stories[order_id] in STORIES[status], (order_id, status, stories[order_id])
-    twice = {event_id: sent for event_id, sent in copies.items() if len(sent) > 1}
-    assert len(twice) <= BATCH_SIZE, twice
-    for event_id, sent in twice.items():
-        # The dead relay's copy before the kill, the successor's after it.
-        assert len(sent) == 2, (event_id, sent)
-        assert sent[0] <= killed_by * 1000 and sent[1] >= killed_at * 1000, (event_id, sent)
+    check_inventory_events(
+        shop.bootstrap, {order_id: ended[order_id] for order_id in placed}, killed_at, killed_by
+    )
 
 
 def lease_holder(database: Path) -> str | None:
@@ -120,22 +97,3 @@ def instance_of(shop, holder: str) -> str:
     names = [name for name in INSTANCES if name in running and running[name].pid == pid]
     assert names, f"no running inventory has pid {pid}"
     return names[0]
-
-
-def records_of(bootstrap: str, topic: str, keys: set[str]) -> list:
-    """Every record of `topic` keyed by one of `keys`, from the beginning to the end."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-        consumer.assign(partitions)
-        consumer.seek_to_beginning(*partitions)
-        ends = consumer.end_offsets(partitions)
-        found = []
-        deadline = time.monotonic() + 20
-        while any(consumer.position(tp) < end for tp, end in ends.items()):
-            assert time.monotonic() < deadline, f"{topic} not read to its end"
-            for batch in consumer.poll(timeout_ms=300).values():
-                found += [r for r in batch if r.key and r.key.decode() in keys]
-        return found
-    finally:
-        consumer.close()
