@@ -27,7 +27,10 @@ LOGS = RUN / "test-logs"
 STEPS = [
     ("node unit tests", ["npm", "test", "--silent"]),
     ("node integration tests", ["npm", "run", "test:integration", "--silent"]),
-    ("python tests", [str(BIN / "pytest")]),
+    # Two workers: most of an end-to-end test is waiting for a saga or a
+    # lease, so two of them share the two cores well (polyshop_dev.testing
+    # keeps the tests of one shop on one worker).
+    ("python tests", [str(BIN / "pytest"), "-n", "2", "--dist", "loadgroup"]),
     # The shop in containers: a Docker engine, images, docker compose.
     ("container tests", ["bash", "tools/docker/test-containers.sh"]),
 ]
