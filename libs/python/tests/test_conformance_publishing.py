@@ -15,10 +15,14 @@ from polyshop_common.events import InvalidEvent, find_contracts_dir, new_event
 from polyshop_common.kafka_io import PublishError
 
 
-def conformance_cases(name: str) -> list[dict[str, Any]]:
+def conformance_file(name: str) -> dict[str, Any]:
     folder = find_contracts_dir()
     assert folder is not None, "no contracts/ folder above the library"
-    return json.loads((folder / "conformance" / f"{name}.json").read_text())["cases"]
+    return json.loads((folder / "conformance" / f"{name}.json").read_text())
+
+
+def conformance_cases(name: str) -> list[dict[str, Any]]:
+    return conformance_file(name)["cases"]
 
 
 class RecordingProducer:
@@ -52,7 +56,7 @@ def path(tmp_path: Path) -> Path:
 @pytest.fixture
 def conn(path: Path):
     connection = db.connect(path)
-    db.migrate(connection, outbox.OUTBOX_TABLES)
+    db.migrate(connection, [outbox.OUTBOX_TABLES])
     yield connection
     connection.close()
 
@@ -71,19 +75,23 @@ def emit_all(conn, contracts, events: list[dict], traceparent: str | None) -> No
 
 
 def rows(conn, ids: list[str]) -> list[dict[str, Any]]:
-    """The outbox, in order, as the case describes its rows."""
+    """The outbox, in order, as the case describes its rows (the shape Node.js reads too)."""
     found = []
-    for row in conn.execute("SELECT topic, event, traceparent FROM outbox ORDER BY seq"):
-        event = json.loads(row["event"])
-        found.append({"event": ids.index(event["id"]), "topic": row["topic"]} | key_and_trace(row))
+    for row in conn.execute("SELECT topic, key, value, headers FROM outbox ORDER BY id"):
+        described = {
+            "event": ids.index(json.loads(row["value"])["id"]),
+            "topic": row["topic"],
+            "key": row["key"],
+        }
+        if traceparent := json.loads(row["headers"]).get("traceparent"):
+            described["trace_id"] = traceparent.split("-")[1]
+        found.append(described)
     return found
 
 
-def key_and_trace(row) -> dict[str, str]:
-    described = {"key": json.loads(row["event"])["subject"]}  # the relay keys by subject
-    if row["traceparent"]:
-        described["trace_id"] = row["traceparent"].split("-")[1]
-    return described
+def test_the_outbox_table_has_the_columns_both_libraries_share(conn):
+    columns = [row["name"] for row in conn.execute("PRAGMA table_info(outbox)")]
+    assert columns == conformance_file("publishing")["outbox_columns"]
 
 
 @pytest.mark.parametrize(

@@ -28,8 +28,44 @@ def test_a_transaction_commits_everything_or_nothing(conn):
     assert [row["x"] for row in conn.execute("SELECT x FROM t")] == [1]
 
 
-def test_migrating_twice_changes_nothing(conn):
-    db.migrate(conn, ["CREATE TABLE IF NOT EXISTS t (x INTEGER)"])
+def user_version(conn) -> int:
+    return conn.execute("PRAGMA user_version").fetchone()[0]
+
+
+def test_each_migration_runs_once_and_a_new_one_is_appended(tmp_path):
+    conn = db.connect(tmp_path / "m.db")
+    migrations = [
+        "CREATE TABLE n (x INTEGER)",
+        ("INSERT INTO n VALUES (1)", "INSERT INTO n VALUES (2)"),
+    ]
+    db.migrate(conn, migrations)
+    db.migrate(conn, migrations)
+    assert user_version(conn) == 2
+    db.migrate(conn, [*migrations, "INSERT INTO n VALUES (3)"])
+    assert user_version(conn) == 3
+    assert [row["x"] for row in conn.execute("SELECT x FROM n")] == [1, 2, 3]
+
+
+def test_when_a_migration_fails_none_of_that_run_is_kept(tmp_path):
+    conn = db.connect(tmp_path / "m.db")
+    with pytest.raises(sqlite3.OperationalError):
+        db.migrate(conn, ["CREATE TABLE a (x INTEGER)", ("CREATE TABLE b (x INTEGER)", "NOT SQL")])
+    assert user_version(conn) == 0
+    assert (
+        conn.execute("SELECT count(*) FROM sqlite_master WHERE name IN ('a', 'b')").fetchone()[0]
+        == 0
+    )
+
+
+def test_a_database_made_by_the_unnumbered_statements_upgrades_and_keeps_its_rows(tmp_path):
+    old_statements = ("CREATE TABLE IF NOT EXISTS t (x INTEGER)", db.PROCESSED_EVENTS_TABLE)
+    conn = db.connect(tmp_path / "old.db")
+    for statement in old_statements:  # what every start used to run, leaving user_version 0
+        conn.execute(statement)
+    conn.execute("INSERT INTO t VALUES (7)")
+    db.migrate(conn, [old_statements, "ALTER TABLE t ADD COLUMN y INTEGER"])
+    assert user_version(conn) == 2
+    assert [tuple(row) for row in conn.execute("SELECT x, y FROM t")] == [(7, None)]
 
 
 def test_an_event_id_is_processed_once(conn):

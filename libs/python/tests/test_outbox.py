@@ -1,6 +1,7 @@
 import json
 import os
 import socket
+import sqlite3
 import time
 
 import pytest
@@ -46,7 +47,7 @@ def path(tmp_path):
 @pytest.fixture
 def conn(path):
     connection = db.connect(path)
-    db.migrate(connection, outbox.OUTBOX_TABLES)
+    db.migrate(connection, [outbox.OUTBOX_TABLES])
     yield connection
     connection.close()
 
@@ -75,7 +76,7 @@ def test_when_the_broker_refuses_a_row_then_later_rows_wait_for_it(conn, path):
     with pytest.raises(PublishError):
         relay.publish_pending(conn)
     assert [n for _, n, _ in producer.sent] == [0]
-    assert [json.loads(r["event"])["data"]["n"] for r in outbox.unsent(conn)] == [1, 2]
+    assert [json.loads(r["value"])["data"]["n"] for r in outbox.unsent(conn)] == [1, 2]
 
 
 def test_a_batch_is_handed_over_whole_before_the_first_ack_is_awaited(conn, path):
@@ -252,3 +253,51 @@ def test_holder_ids_name_the_process_and_differ_between_relays(path):
     first, second = (outbox.OutboxRelay(path, FakeProducer()) for _ in range(2))
     assert first.holder != second.holder
     assert first.holder.split("/")[:2] == [socket.gethostname(), str(os.getpid())]
+
+
+def seq_outbox(path):
+    """An outbox of the shape Python services first made, with rows 1 (sent), 2 and 3."""
+    conn = db.connect(path)
+    for statement in outbox.SEQ_OUTBOX_TABLES:  # as every start ran them, user_version 0
+        conn.execute(statement)
+    for n, traceparent, sent_at in [(1, None, "2026-01-01T00:00:00Z"), (2, TRACEPARENT, None)]:
+        event = new_event("order.test", "/orders", ORDER_ID, {"n": n})
+        conn.execute(
+            "INSERT INTO outbox (topic, event_id, event, traceparent, created_at, sent_at)"
+            " VALUES ('orders', ?, ?, ?, '2026-01-01T00:00:00Z', ?)",
+            (event["id"], json.dumps(event), traceparent, sent_at),
+        )
+    other = new_event("order.test", "/orders", "other-order", {"n": 3})
+    conn.execute(
+        "INSERT INTO outbox (topic, event_id, event, created_at) VALUES ('orders', ?, ?, ?)",
+        (other["id"], json.dumps(other), "2026-01-01T00:00:01Z"),
+    )
+    return conn
+
+
+TRACEPARENT = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
+
+
+def test_an_outbox_of_the_seq_shape_moves_to_the_shared_one_unsent_rows_in_order(tmp_path):
+    path = tmp_path / "old.db"
+    conn = seq_outbox(path)
+    db.migrate(conn, [outbox.SEQ_OUTBOX_TABLES, outbox.MOVE_SEQ_OUTBOX])
+    columns = [row["name"] for row in conn.execute("PRAGMA table_info(outbox)")]
+    assert columns == ["id", "topic", "key", "value", "headers", "created_at", "sent_at"]
+    assert [
+        (row["id"], row["key"], json.loads(row["value"])["data"]["n"], json.loads(row["headers"]))
+        for row in outbox.unsent(conn)
+    ] == [(2, ORDER_ID, 2, {"traceparent": TRACEPARENT}), (3, "other-order", 3, {})]
+    add(conn, 4)  # numbered after the moved rows, so it waits for them
+    producer = FakeProducer()
+    assert outbox.OutboxRelay(path, producer).publish_pending(conn) == 3
+    assert producer.sent == [("orders", 2, TRACEPARENT), ("orders", 3, None), ("orders", 4, None)]
+
+
+def test_when_the_move_fails_the_seq_outbox_stays_as_it_was(tmp_path):
+    conn = seq_outbox(tmp_path / "old.db")
+    conn.execute("CREATE TABLE outbox_shared (x INTEGER)")  # the move's new name is taken
+    with pytest.raises(sqlite3.OperationalError):
+        db.migrate(conn, [outbox.SEQ_OUTBOX_TABLES, outbox.MOVE_SEQ_OUTBOX])
+    assert conn.execute("PRAGMA user_version").fetchone()[0] == 0
+    assert conn.execute("SELECT count(*) FROM outbox WHERE seq > 0").fetchone()[0] == 3

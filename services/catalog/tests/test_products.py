@@ -2,7 +2,7 @@ import json
 
 import pytest
 
-from catalog.products import SCHEMA, find_product, list_products, seed_if_empty
+from catalog.products import MIGRATIONS, find_product, list_products, seed_if_empty
 from polyshop_common import db
 
 SEED = {
@@ -17,7 +17,7 @@ SEED = {
 @pytest.fixture
 def conn(tmp_path):
     connection = db.connect(tmp_path / "catalog.db")
-    db.migrate(connection, SCHEMA)
+    db.migrate(connection, MIGRATIONS)
     yield connection
     connection.close()
 

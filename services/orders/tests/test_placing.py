@@ -18,7 +18,7 @@ def products(prices):
 
 
 def events(conn):
-    return [json.loads(row["event"]) for row in outbox.unsent(conn)]
+    return [json.loads(row["value"]) for row in outbox.unsent(conn)]
 
 
 def test_placing_stores_a_pending_order_and_its_created_event_together(conn, products, contracts):

@@ -22,7 +22,7 @@ def on(conn, contracts, event_type, order_id, **data):
 
 
 def last_event(conn):
-    return json.loads(outbox.unsent(conn)[-1]["event"])
+    return json.loads(outbox.unsent(conn)[-1]["value"])
 
 
 def test_payment_authorized_confirms_and_emits_order_confirmed(conn, order, contracts):
@@ -56,7 +56,7 @@ def test_a_late_event_for_a_finished_order_changes_nothing(conn, order, contract
     on(conn, contracts, "payment.declined", order["id"], reason="over the limit")
     on(conn, contracts, "payment.authorized", order["id"])
     assert store.get_order(conn, order["id"])["status"] == "CANCELLED"
-    assert [json.loads(r["event"])["type"] for r in outbox.unsent(conn)] == [
+    assert [json.loads(r["value"])["type"] for r in outbox.unsent(conn)] == [
         "order.created",
         "order.cancelled",
     ]

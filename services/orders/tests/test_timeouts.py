@@ -28,7 +28,7 @@ def later(seconds):
 
 
 def event_types(conn):
-    return [json.loads(row["event"])["type"] for row in outbox.unsent(conn, limit=1000)]
+    return [json.loads(row["value"])["type"] for row in outbox.unsent(conn, limit=1000)]
 
 
 def confirm(conn, contracts, order_id):
@@ -43,7 +43,7 @@ def test_an_order_pending_past_the_timeout_is_cancelled_with_its_event(conn, pla
     assert timeouts.cancel_overdue(conn, contracts, TIMEOUT, later(TIMEOUT + 1)) == [order["id"]]
     cancelled = store.get_order(conn, order["id"])
     assert (cancelled["status"], cancelled["reason"]) == ("CANCELLED", "timed out")
-    event = json.loads(outbox.unsent(conn)[-1]["event"])
+    event = json.loads(outbox.unsent(conn)[-1]["value"])
     contracts.validate(event)
     assert (event["type"], event["data"]["reason"]) == ("order.cancelled", "timed out")
 

@@ -27,7 +27,7 @@ def on_reserved(conn, contracts, data):
 
 
 def events(conn):
-    return [json.loads(row["event"]) for row in outbox.unsent(conn)]
+    return [json.loads(row["value"]) for row in outbox.unsent(conn)]
 
 
 @pytest.mark.parametrize(

@@ -40,7 +40,7 @@ def cancelled(conn, contracts, order_id, reason="timed out"):
 
 
 def events(conn):
-    return [json.loads(row["event"]) for row in outbox.unsent(conn)]
+    return [json.loads(row["value"]) for row in outbox.unsent(conn)]
 
 
 def test_an_authorised_payment_of_a_cancelled_order_is_voided_and_said_so(

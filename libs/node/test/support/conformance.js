@@ -13,10 +13,14 @@ import { findContractsDir } from '../../src/events.js';
 
 const contractsDir = findContractsDir();
 
+/** @returns {object} contracts/conformance/NAME.json */
+export function conformanceFile(name) {
+  return JSON.parse(readFileSync(join(contractsDir, 'conformance', `${name}.json`), 'utf8'));
+}
+
 /** @returns {object[]} the cases of contracts/conformance/NAME.json */
 export function conformanceCases(name) {
-  const file = join(contractsDir, 'conformance', `${name}.json`);
-  return JSON.parse(readFileSync(file, 'utf8')).cases;
+  return conformanceFile(name).cases;
 }
 
 /**

@@ -19,7 +19,7 @@ import { instancesPath, RegistryApi } from '../../src/registry/api.js';
 import { createDiscovery } from '../../src/registry/discovery.js';
 import { createRegistration } from '../../src/registry/registration.js';
 import {
-  buildEvent, buildValue, conformanceCases, ScriptedRegistry,
+  buildEvent, buildValue, conformanceCases, conformanceFile, ScriptedRegistry,
 } from '../support/conformance.js';
 import { eventually } from '../support/eventually.js';
 
@@ -84,6 +84,12 @@ function outboxRows(db, ids) {
 }
 
 const publishing = conformanceCases('publishing');
+
+test('when the outbox table is made, then it has the columns both libraries share', (t) => {
+  const db = outboxDatabase(t);
+  const columns = db.prepare('PRAGMA table_info(outbox)').all().map((column) => column.name);
+  assert.deepEqual(columns, conformanceFile('publishing').outbox_columns);
+});
 
 for (const { name, emit, refused, traceparent, outbox } of publishing.filter((c) => c.outbox)) {
   test(`when a handler emits events and ${name}, then the outbox holds what the case says`, (t) => {

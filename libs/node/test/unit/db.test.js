@@ -18,9 +18,10 @@ function withFileDatabase(run) {
   }
 }
 
-test('when a database file is opened, then it uses WAL, foreign keys and a busy timeout', () => {
+test('when a database file is opened, then it uses WAL, NORMAL sync, foreign keys and a busy timeout', () => {
   withFileDatabase((db) => {
     assert.equal(db.pragma('journal_mode', { simple: true }), 'wal');
+    assert.equal(db.pragma('synchronous', { simple: true }), 1); // NORMAL, as the Python library
     assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
     assert.ok(db.pragma('busy_timeout', { simple: true }) >= 1000);
   });
@@ -37,6 +38,25 @@ test('when migrations run twice, then each statement ran once', () => {
   assert.equal(db.pragma('user_version', { simple: true }), 2);
   migrate(db, [...statements, 'CREATE TABLE other (id INTEGER)']);
   assert.equal(db.pragma('user_version', { simple: true }), 3);
+});
+
+test('when a database was made by IF NOT EXISTS statements, then they run again as migration 1 and later ones apply', () => {
+  const db = openDatabase(':memory:');
+  const first = 'CREATE TABLE IF NOT EXISTS thing (id INTEGER PRIMARY KEY)';
+  db.exec(first);
+  db.prepare('INSERT INTO thing (id) VALUES (7)').run();
+  migrate(db, [first, 'ALTER TABLE thing ADD COLUMN name TEXT']);
+  assert.equal(db.pragma('user_version', { simple: true }), 2);
+  assert.deepEqual(db.prepare('SELECT id, name FROM thing').all(), [{ id: 7, name: null }]);
+});
+
+test('when a database already ran migrations elsewhere, then only the later ones run', () => {
+  const db = openDatabase(':memory:');
+  db.exec('CREATE TABLE n (x INTEGER)');
+  db.pragma('user_version = 1');
+  migrate(db, ['CREATE TABLE n (x INTEGER)', 'INSERT INTO n VALUES (1)']);
+  migrate(db, ['CREATE TABLE n (x INTEGER)', 'INSERT INTO n VALUES (1)']);
+  assert.deepEqual(db.prepare('SELECT x FROM n').all(), [{ x: 1 }]);
 });
 
 test('when a migration fails, then none of that run is kept', () => {

@@ -9,7 +9,7 @@ instead of failing half-way. Each thread opens its own connection.
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -53,11 +53,27 @@ def transaction(conn: sqlite3.Connection) -> Iterator[sqlite3.Connection]:
     conn.execute("COMMIT")
 
 
-def migrate(conn: sqlite3.Connection, statements: Iterable[str]) -> None:
-    """Run `CREATE ... IF NOT EXISTS` statements; running them again changes nothing."""
+# One migration: a statement, or several run in order.
+Migration = str | Sequence[str]
+
+
+def migrate(conn: sqlite3.Connection, migrations: Sequence[Migration]) -> None:
+    """Bring the schema up to date, as Node.js's `migrate` does.
+
+    `migrations[i]` is migration number i + 1; SQLite's `user_version`
+    remembers how many have run, each with its bump in one transaction.
+    Append new migrations, never edit old ones: a database in the field
+    already ran them. So one file takes one list: a second list would skip
+    its first migrations, counted as run by the first list.
+    """
     with transaction(conn):
-        for statement in statements:
-            conn.execute(statement)
+        current = conn.execute("PRAGMA user_version").fetchone()[0]
+        for version in range(current, len(migrations)):
+            migration = migrations[version]
+            # Not executescript(): it commits first, outside this transaction.
+            for statement in (migration,) if isinstance(migration, str) else migration:
+                conn.execute(statement)
+            conn.execute(f"PRAGMA user_version = {version + 1}")
 
 
 def mark_processed(conn: sqlite3.Connection, event_id: str, event_type: str) -> bool:

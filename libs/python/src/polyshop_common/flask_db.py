@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
-from collections.abc import Iterable
+from collections.abc import Sequence
 from pathlib import Path
 
 from flask import Flask, current_app, g
@@ -13,11 +13,11 @@ from polyshop_common import db
 CONFIG_KEY = "DATABASE"
 
 
-def init_app(app: Flask, path: Path, schema: Iterable[str]) -> None:
-    """Create the tables (if missing) and bind the database to `app`."""
+def init_app(app: Flask, path: Path, migrations: Sequence[db.Migration]) -> None:
+    """Run the migrations not run yet (see `db.migrate`) and bind the database to `app`."""
     conn = db.connect(path)
     try:
-        db.migrate(conn, schema)
+        db.migrate(conn, migrations)
     finally:
         conn.close()
     app.config[CONFIG_KEY] = str(path)

@@ -44,7 +44,37 @@ log = logging.getLogger(__name__)
 # relay that died (or hangs) lets it run out.
 LEASE_SECONDS = 5.0
 
-OUTBOX_TABLES = (
+# The one outbox shape of both libraries (libs/node/src/outbox.js has the
+# same): `value` is the event as published, `key` its subject, `headers` the
+# record's headers as JSON (`traceparent`), `id` the order of publishing.
+OUTBOX_TABLE = (
+    """CREATE TABLE IF NOT EXISTS outbox (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        topic TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        headers TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        sent_at TEXT
+    )""",
+    "CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (id) WHERE sent_at IS NULL",
+)
+
+# expires_at: milliseconds since the epoch, compared with the clocks of
+# the relays sharing the file (one host, one clock).
+OUTBOX_LEASE_TABLE = """CREATE TABLE IF NOT EXISTS outbox_lease (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    holder TEXT NOT NULL,
+    expires_at INTEGER NOT NULL
+)"""
+
+# The outbox and its lease, one migration, for a database that never had an outbox.
+OUTBOX_TABLES = (*OUTBOX_TABLE, OUTBOX_LEASE_TABLE)
+
+# The outbox as Python services first made it, ordered by `seq`, the event
+# in `event`: part of migration 1 of orders and payments, kept as it was,
+# because their databases in the field ran it. MOVE_SEQ_OUTBOX moves it on.
+SEQ_OUTBOX_TABLES = (
     """CREATE TABLE IF NOT EXISTS outbox (
         seq INTEGER PRIMARY KEY AUTOINCREMENT,
         topic TEXT NOT NULL,
@@ -55,13 +85,31 @@ OUTBOX_TABLES = (
         sent_at TEXT
     )""",
     "CREATE INDEX IF NOT EXISTS outbox_unsent ON outbox (seq) WHERE sent_at IS NULL",
-    # expires_at: milliseconds since the epoch, compared with the clocks of
-    # the relays sharing the file (one host, one clock).
-    """CREATE TABLE IF NOT EXISTS outbox_lease (
-        id INTEGER PRIMARY KEY CHECK (id = 1),
-        holder TEXT NOT NULL,
-        expires_at INTEGER NOT NULL
+    OUTBOX_LEASE_TABLE,
+)
+
+# One migration: the `seq` outbox becomes the shared shape, every row kept
+# with its number as its id, so unsent rows go out in the order they had.
+# Run while no relay publishes from the file (a service migrates at start).
+MOVE_SEQ_OUTBOX = (
+    """CREATE TABLE outbox_shared (
+        id INTEGER PRIMARY KEY AUTOINCREMENT,
+        topic TEXT NOT NULL,
+        key TEXT NOT NULL,
+        value TEXT NOT NULL,
+        headers TEXT NOT NULL DEFAULT '{}',
+        created_at TEXT NOT NULL,
+        sent_at TEXT
     )""",
+    """INSERT INTO outbox_shared (id, topic, key, value, headers, created_at, sent_at)
+        SELECT seq, topic, json_extract(event, '$.subject'), event,
+            CASE WHEN traceparent IS NULL THEN '{}'
+                ELSE json_object('traceparent', traceparent) END,
+            created_at, sent_at
+        FROM outbox ORDER BY seq""",
+    "DROP TABLE outbox",
+    "ALTER TABLE outbox_shared RENAME TO outbox",
+    "CREATE INDEX outbox_unsent ON outbox (id) WHERE sent_at IS NULL",
 )
 
 
@@ -82,30 +130,34 @@ def emit(conn: sqlite3.Connection, contracts: Contracts, event: dict[str, Any]) 
 def enqueue(conn: sqlite3.Connection, topic: str, event: dict[str, Any]) -> None:
     """Add an event to the outbox inside the caller's open transaction, unchecked
     (`emit` checks it first)."""
+    traceparent = tracing.current()
     conn.execute(
-        "INSERT INTO outbox (topic, event_id, event, traceparent, created_at)"
-        " VALUES (?, ?, ?, ?, ?)",
-        (topic, event["id"], json.dumps(event), tracing.current(), utc_now()),
+        "INSERT INTO outbox (topic, key, value, headers, created_at) VALUES (?, ?, ?, ?, ?)",
+        (
+            topic,
+            event["subject"],
+            json.dumps(event),
+            json.dumps({"traceparent": traceparent} if traceparent else {}),
+            utc_now(),
+        ),
     )
 
 
 def unsent(conn: sqlite3.Connection, limit: int = 100) -> list[sqlite3.Row]:
     return conn.execute(
-        "SELECT seq, topic, event, traceparent FROM outbox WHERE sent_at IS NULL"
-        " ORDER BY seq LIMIT ?",
+        "SELECT id, topic, key, value, headers FROM outbox WHERE sent_at IS NULL"
+        " ORDER BY id LIMIT ?",
         (limit,),
     ).fetchall()
 
 
-def mark_sent(conn: sqlite3.Connection, seqs: list[int], holder: str) -> bool:
+def mark_sent(conn: sqlite3.Connection, ids: list[int], holder: str) -> bool:
     """Mark rows sent if `holder` still holds the lease; False, marking nothing, if not."""
     with db.transaction(conn):
         if lease_holder(conn) != holder:
             return False
         sent_at = utc_now()
-        conn.executemany(
-            "UPDATE outbox SET sent_at = ? WHERE seq = ?", [(sent_at, s) for s in seqs]
-        )
+        conn.executemany("UPDATE outbox SET sent_at = ? WHERE id = ?", [(sent_at, i) for i in ids])
         return True
 
 
@@ -212,27 +264,30 @@ class OutboxRelay:
         time. Rows acknowledged before a failure are marked sent; the failed
         row and those after it stay for the next attempt.
         """
+        # The producer keys each record by the event's subject, which is the row's key.
         pending = [
             (
-                row["seq"],
+                row["id"],
                 self.producer.send_nowait(
-                    row["topic"], json.loads(row["event"]), row["traceparent"]
+                    row["topic"],
+                    json.loads(row["value"]),
+                    json.loads(row["headers"]).get("traceparent"),
                 ),
             )
             for row in rows
         ]
         acked: list[int] = []
         try:
-            for seq, event in pending:
+            for row_id, event in pending:
                 event.wait()
-                acked.append(seq)
+                acked.append(row_id)
         finally:
             marked = self._mark_sent(conn, acked)
         return marked
 
-    def _mark_sent(self, conn: sqlite3.Connection, seqs: list[int]) -> int:
-        if not seqs or mark_sent(conn, seqs, self.holder):
-            return len(seqs)
+    def _mark_sent(self, conn: sqlite3.Connection, ids: list[int]) -> int:
+        if not ids or mark_sent(conn, ids, self.holder):
+            return len(ids)
         # The pass outlasted the lease and another relay took it: it publishes
         # these rows again (consumers drop the copies by event id).
         self._see(lease_holder(conn))

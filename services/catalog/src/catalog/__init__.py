@@ -30,7 +30,7 @@ def create_app(config: Settings | None = None) -> Flask:
 
 def register_database(app: Flask, settings: Settings) -> None:
     path = settings.database(SERVICE)
-    flask_db.init_app(app, path, products.SCHEMA)
+    flask_db.init_app(app, path, products.MIGRATIONS)
     conn = db.connect(path)
     try:
         if added := products.seed_if_empty(conn, settings.seed_file):

@@ -9,7 +9,8 @@ from typing import Any
 
 from polyshop_common.db import transaction
 
-SCHEMA = (
+# Append only: each entry is one migration (see polyshop_common.db.migrate).
+MIGRATIONS = (
     """CREATE TABLE IF NOT EXISTS products (
         sku TEXT PRIMARY KEY,
         name TEXT NOT NULL,

@@ -19,7 +19,7 @@ def create_app(config: Settings | None = None, *, prices: Prices | None = None) 
     """Build the orders service; tests pass `config` (and may pass `prices`)."""
     settings = config or Settings.from_env()
     app = service.create_flask_app(__name__, SERVICE, settings)
-    flask_db.init_app(app, settings.database(SERVICE), store.SCHEMA)
+    flask_db.init_app(app, settings.database(SERVICE), store.MIGRATIONS)
     register_runtime(app, settings, prices)
     app.register_blueprint(views.bp)
     errors.register_errorhandlers(app)

@@ -7,33 +7,40 @@ import sqlite3
 from typing import Any
 
 from polyshop_common.db import PROCESSED_EVENTS_TABLE
-from polyshop_common.outbox import OUTBOX_TABLES
+from polyshop_common.outbox import MOVE_SEQ_OUTBOX, SEQ_OUTBOX_TABLES
 
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS orders (
-        id TEXT PRIMARY KEY,
-        user TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('PENDING', 'CONFIRMED', 'CANCELLED')),
-        items TEXT NOT NULL,
-        total_cents INTEGER NOT NULL,
-        currency TEXT NOT NULL,
-        reason TEXT,
-        created_at TEXT NOT NULL,
-        updated_at TEXT NOT NULL
-    )""",
-    """CREATE TABLE IF NOT EXISTS idempotency_keys (
-        user TEXT NOT NULL,
-        key TEXT NOT NULL,
-        fingerprint TEXT NOT NULL,
-        order_id TEXT NOT NULL REFERENCES orders (id),
-        PRIMARY KEY (user, key)
-    )""",
-    # GET /orders: one user's newest orders are found without scanning the table.
-    "CREATE INDEX IF NOT EXISTS orders_by_user ON orders (user, created_at)",
-    # The timeout sweep: the pending orders, oldest first, without the finished ones.
-    "CREATE INDEX IF NOT EXISTS orders_pending ON orders (created_at) WHERE status = 'PENDING'",
-    PROCESSED_EVENTS_TABLE,
-    *OUTBOX_TABLES,
+# Append only: each entry is one migration (see polyshop_common.db.migrate).
+# Migration 1 is what every start ran before migrations were numbered: all
+# IF NOT EXISTS, so a database made then runs it once more harmlessly.
+MIGRATIONS = (
+    (
+        """CREATE TABLE IF NOT EXISTS orders (
+            id TEXT PRIMARY KEY,
+            user TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('PENDING', 'CONFIRMED', 'CANCELLED')),
+            items TEXT NOT NULL,
+            total_cents INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            reason TEXT,
+            created_at TEXT NOT NULL,
+            updated_at TEXT NOT NULL
+        )""",
+        """CREATE TABLE IF NOT EXISTS idempotency_keys (
+            user TEXT NOT NULL,
+            key TEXT NOT NULL,
+            fingerprint TEXT NOT NULL,
+            order_id TEXT NOT NULL REFERENCES orders (id),
+            PRIMARY KEY (user, key)
+        )""",
+        # GET /orders: one user's newest orders are found without scanning the table.
+        "CREATE INDEX IF NOT EXISTS orders_by_user ON orders (user, created_at)",
+        # The timeout sweep: the pending orders, oldest first, without the finished ones.
+        "CREATE INDEX IF NOT EXISTS orders_pending ON orders (created_at) WHERE status = 'PENDING'",
+        PROCESSED_EVENTS_TABLE,
+        *SEQ_OUTBOX_TABLES,
+    ),
+    # The outbox takes the shape both libraries share (docs/libraries.md).
+    MOVE_SEQ_OUTBOX,
 )
 
 

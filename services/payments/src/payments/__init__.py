@@ -18,7 +18,7 @@ def create_app(config: Settings | None = None) -> Flask:
     """Build the payments service; tests pass `config`."""
     settings = config or Settings.from_env()
     app = service.create_flask_app(__name__, SERVICE, settings)
-    flask_db.init_app(app, settings.database(SERVICE), store.SCHEMA)
+    flask_db.init_app(app, settings.database(SERVICE), store.MIGRATIONS)
     register_runtime(app, settings)
     app.register_blueprint(views.bp)
     register_problem_handlers(app)

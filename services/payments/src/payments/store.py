@@ -6,36 +6,43 @@ import sqlite3
 from typing import Any
 
 from polyshop_common.db import PROCESSED_EVENTS_TABLE
-from polyshop_common.outbox import OUTBOX_TABLES
+from polyshop_common.outbox import MOVE_SEQ_OUTBOX, SEQ_OUTBOX_TABLES
 
-SCHEMA = (
-    """CREATE TABLE IF NOT EXISTS payments (
-        id TEXT PRIMARY KEY,
-        order_id TEXT NOT NULL UNIQUE,
-        user TEXT NOT NULL,
-        amount_cents INTEGER NOT NULL,
-        currency TEXT NOT NULL,
-        status TEXT NOT NULL CHECK (status IN ('AUTHORIZED', 'DECLINED')),
-        reason TEXT,
-        created_at TEXT NOT NULL
-    )""",
-    "CREATE INDEX IF NOT EXISTS payments_by_user ON payments (user, created_at)",
-    # An authorisation is never rewritten: its void is a row of its own, so a
-    # payments table made before voids existed keeps working as it is.
-    """CREATE TABLE IF NOT EXISTS voids (
-        payment_id TEXT PRIMARY KEY REFERENCES payments (id),
-        reason TEXT NOT NULL,
-        voided_at TEXT NOT NULL
-    )""",
-    # Orders known to be cancelled: a reservation read after the cancellation
-    # authorises nothing.
-    """CREATE TABLE IF NOT EXISTS cancelled_orders (
-        order_id TEXT PRIMARY KEY,
-        reason TEXT NOT NULL,
-        cancelled_at TEXT NOT NULL
-    )""",
-    PROCESSED_EVENTS_TABLE,
-    *OUTBOX_TABLES,
+# Append only: each entry is one migration (see polyshop_common.db.migrate).
+# Migration 1 is what every start ran before migrations were numbered: all
+# IF NOT EXISTS, so a database made then runs it once more harmlessly.
+MIGRATIONS = (
+    (
+        """CREATE TABLE IF NOT EXISTS payments (
+            id TEXT PRIMARY KEY,
+            order_id TEXT NOT NULL UNIQUE,
+            user TEXT NOT NULL,
+            amount_cents INTEGER NOT NULL,
+            currency TEXT NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('AUTHORIZED', 'DECLINED')),
+            reason TEXT,
+            created_at TEXT NOT NULL
+        )""",
+        "CREATE INDEX IF NOT EXISTS payments_by_user ON payments (user, created_at)",
+        # An authorisation is never rewritten: its void is a row of its own, so a
+        # payments table made before voids existed keeps working as it is.
+        """CREATE TABLE IF NOT EXISTS voids (
+            payment_id TEXT PRIMARY KEY REFERENCES payments (id),
+            reason TEXT NOT NULL,
+            voided_at TEXT NOT NULL
+        )""",
+        # Orders known to be cancelled: a reservation read after the cancellation
+        # authorises nothing.
+        """CREATE TABLE IF NOT EXISTS cancelled_orders (
+            order_id TEXT PRIMARY KEY,
+            reason TEXT NOT NULL,
+            cancelled_at TEXT NOT NULL
+        )""",
+        PROCESSED_EVENTS_TABLE,
+        *SEQ_OUTBOX_TABLES,
+    ),
+    # The outbox takes the shape both libraries share (docs/libraries.md).
+    MOVE_SEQ_OUTBOX,
 )
 
 LIMIT = 100
