@@ -52,12 +52,12 @@ def test_killing_one_of_two_instances_fails_no_retryable_request(shop):
             if line.get("message", "").startswith(f"connection to {instance} failed")
             and killed_at <= log_time(line) < restarted_at
         ]
-        refused = [m for m in failed if "Connection refused" in m]
-        # The first failure ejects the instance. Each gateway worker process
-        # keeps its own breakers, so each may learn it once, by a refused
-        # connection; the other failures are the requests in flight at the kill.
-        assert len(refused) <= GATEWAY_WORKERS, failed
-        assert len(failed) - len(refused) <= THREADS, failed
+        # The first failure ejects the instance, in the gateway worker that
+        # saw it (each worker keeps its own breakers). Until then each load
+        # thread's request may have picked it, at most once per worker: the
+        # requests in flight at the kill, and the ones that started before
+        # their worker's first failure came back (several at once, under load).
+        assert len(failed) <= THREADS * GATEWAY_WORKERS, failed
         assert not [
             line
             for line in log

@@ -42,6 +42,11 @@ CONSUMER_SETTINGS = {
     "session_timeout_ms": 6000,  # a crashed member is replaced within seconds
     "heartbeat_interval_ms": 2000,
     "bootstrap_timeout_ms": 5000,  # fail fast at start-up; the loop retries
+    # A group that is assigned partitions before the client has the metadata
+    # of a topic (it was just created, or the first metadata request was cut
+    # short) gets nothing of it until the next refresh; five minutes by
+    # default, five seconds here.
+    "metadata_max_age_ms": 5000,
 }
 
 
