@@ -42,11 +42,6 @@ CONSUMER_SETTINGS = {
     "session_timeout_ms": 6000,  # a crashed member is replaced within seconds
     "heartbeat_interval_ms": 2000,
     "bootstrap_timeout_ms": 5000,  # fail fast at start-up; the loop retries
-    # A group that is assigned partitions before the client has the metadata
-    # of a topic (it was just created, or the first metadata request was cut
-    # short) gets nothing of it until the next refresh; five minutes by
-    # default, five seconds here.
-    "metadata_max_age_ms": 5000,
 }
 
 
@@ -127,12 +122,22 @@ class ConsumerLoop:
         topics = self.retries.topics(self.topics)
         try:
             consumer = self._factory(
-                *topics,
                 bootstrap_servers=self.bootstrap,
                 group_id=self.group_id,
                 client_id=self.group_id,
                 **CONSUMER_SETTINGS,
             )
+            # Learn every topic's partitions before joining the group: a
+            # leader that assigns without a topic's metadata (its first
+            # metadata answer not back yet) gives nobody that topic's
+            # partitions, and nothing makes it look again for minutes.
+            try:
+                for topic in topics:
+                    consumer.partitions_for_topic(topic)
+                consumer.subscribe(topics)
+            except KafkaError:
+                consumer.close()
+                raise
         except KafkaError as error:
             log.warning("Kafka unreachable, will retry: %s", error)
             return None
