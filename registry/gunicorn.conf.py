@@ -36,15 +36,19 @@ workers = 1
 # threads topped out near 1,500/s: the GIL hand-offs between threads were
 # most of the difference. Code in the registry must not block outside
 # gevent's patched calls.
-worker_class = "gevent_pywsgi"
-worker_connections = 2000
+#
+# gevent's own pywsgi worker stops accepting once `worker_connections`
+# connections are open, however idle: a few thousand held connections would
+# leave heartbeats waiting in the kernel's backlog. The registry's worker
+# closes idle connections after `keepalive` seconds and answers connections
+# past the cap at once with a 503 (registry/src/registry/server.py).
+worker_class = "registry.server.RegistryWorker"
+worker_connections = _settings.max_connections
+keepalive = _settings.idle_timeout_seconds
 
 # A short grace period on shutdown: long polls would otherwise hold the
 # process for their whole wait. Cut off watchers simply poll again.
 graceful_timeout = 5
-
-# Clients poll and renew every few seconds over kept-alive connections;
-# gevent's server keeps them for as long as the clients do.
 
 # The app (and its reaper thread) are built in the worker, never in the
 # master: no `preload_app`, threads do not survive a fork.

@@ -1,10 +1,14 @@
 """Fixtures that build on each other: clock → store → app → client → auth.
 
 `client` and `wait_until` come from polyshop_common.testing (see the
-repository's conftest.py); `auth` here is the registry's bearer token.
+repository's conftest.py); `auth` here is the bearer token of the registry
+credential "shop", `auth_as(name)` that of any credential in tokens.py.
 """
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pytest
 from flask import Flask
@@ -14,7 +18,8 @@ from registry import create_app
 from registry.config import Settings
 from registry.store import Store
 
-TOKEN = "test-token"
+from .tokens import bearer, credentials, credentials_document
+
 TTL = 15.0
 START = 1_750_000_000.0  # 2025-06-15T15:06:40Z
 
@@ -48,7 +53,11 @@ def store(clock: FakeClock) -> Store:
 @pytest.fixture
 def settings() -> Settings:
     return Settings(
-        token=TOKEN, lease_ttl_seconds=TTL, max_wait_seconds=5, start_reaper=False, testing=True
+        credentials=credentials(),
+        lease_ttl_seconds=TTL,
+        max_wait_seconds=5,
+        start_reaper=False,
+        testing=True,
     )
 
 
@@ -59,7 +68,13 @@ def app(settings: Settings, store: Store) -> Flask:
 
 @pytest.fixture
 def auth() -> dict[str, str]:
-    return {"Authorization": f"Bearer {TOKEN}"}
+    return bearer("shop")
+
+
+@pytest.fixture
+def auth_as():
+    """The Authorization header of a credential in tokens.CREDENTIALS."""
+    return bearer
 
 
 @pytest.fixture
@@ -71,3 +86,11 @@ def register(client: FlaskClient, auth: dict[str, str]):
         return client.post(f"/v1/services/{service}/instances", json=body, headers=auth)
 
     return post
+
+
+@pytest.fixture
+def credentials_file(tmp_path: Path) -> Path:
+    """tokens.CREDENTIALS in a file, as REGISTRY_CREDENTIALS_FILE names it."""
+    path = tmp_path / "registry-credentials.json"
+    path.write_text(json.dumps(credentials_document()), encoding="utf-8")
+    return path

@@ -10,7 +10,8 @@ from registry.reaper import Reaper
 
 def test_reaper_evicts_an_expired_instance_and_logs_it(store, clock, wait_until, caplog):
     caplog.set_level(logging.INFO, logger="registry.reaper")
-    store.register("catalog", Registration(instance_id="catalog-a", host="h", port=5001))
+    registration = Registration(instance_id="catalog-a", host="h", port=5001)
+    store.register("catalog", registration, "shop")
     reaper = Reaper(store, interval_seconds=0.01)
     reaper.start()
     try:

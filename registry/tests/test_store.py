@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import threading
 
-from registry.models import Registration
+import pytest
+
+from registry.models import Limits, Registration
+from registry.store import Full, NotTheOwner, Store, TooManyWatchers
 
 TTL = 15.0
+OWNER = "shop"  # the credential that registers, in most tests
 
 
 def registration(instance_id: str = "catalog-1", port: int = 5001, **fields) -> Registration:
@@ -20,7 +24,7 @@ def test_index_starts_from_the_wall_clock_in_milliseconds(store, clock):
 def test_registering_a_new_instance_creates_it_and_moves_the_index(store):
     before = store.index
 
-    instance, created = store.register("catalog", registration())
+    instance, created = store.register("catalog", registration(), OWNER)
 
     assert created
     assert (instance.service, instance.instance_id, instance.port) == ("catalog", "catalog-1", 5001)
@@ -29,11 +33,11 @@ def test_registering_a_new_instance_creates_it_and_moves_the_index(store):
 
 
 def test_registering_the_same_instance_again_renews_it_without_moving_the_index(store, clock):
-    first, _ = store.register("catalog", registration())
+    first, _ = store.register("catalog", registration(), OWNER)
     before = store.index
     clock.advance(10)
 
-    again, created = store.register("catalog", registration())
+    again, created = store.register("catalog", registration(), OWNER)
 
     assert not created
     assert store.index == before
@@ -43,10 +47,10 @@ def test_registering_the_same_instance_again_renews_it_without_moving_the_index(
 
 
 def test_registering_a_known_id_at_a_new_address_moves_the_index(store):
-    store.register("catalog", registration())
+    store.register("catalog", registration(), OWNER)
     before = store.index
 
-    instance, created = store.register("catalog", registration(port=6001))
+    instance, created = store.register("catalog", registration(port=6001), OWNER)
 
     assert not created
     assert instance.port == 6001
@@ -54,11 +58,11 @@ def test_registering_a_known_id_at_a_new_address_moves_the_index(store):
 
 
 def test_heartbeat_renews_the_lease_without_moving_the_index(store, clock):
-    store.register("catalog", registration())
+    store.register("catalog", registration(), OWNER)
     before = store.index
     clock.advance(5)
 
-    instance = store.heartbeat("catalog", "catalog-1")
+    instance = store.heartbeat("catalog", "catalog-1", OWNER)
 
     assert instance is not None
     assert instance.lease.last_heartbeat_at == clock.time()
@@ -67,17 +71,17 @@ def test_heartbeat_renews_the_lease_without_moving_the_index(store, clock):
 
 
 def test_heartbeat_for_an_unknown_instance_returns_none(store):
-    store.register("catalog", registration())
+    store.register("catalog", registration(), OWNER)
 
-    assert store.heartbeat("catalog", "catalog-2") is None
-    assert store.heartbeat("orders", "catalog-1") is None
+    assert store.heartbeat("catalog", "catalog-2", OWNER) is None
+    assert store.heartbeat("orders", "catalog-1", OWNER) is None
 
 
 def test_deregister_removes_the_instance_and_moves_the_index(store):
-    store.register("catalog", registration())
+    store.register("catalog", registration(), OWNER)
     before = store.index
 
-    assert store.deregister("catalog", "catalog-1")
+    assert store.deregister("catalog", "catalog-1", OWNER)
 
     assert store.index == before + 1
     assert store.snapshot().services == {}
@@ -87,12 +91,12 @@ def test_deregister_removes_the_instance_and_moves_the_index(store):
 def test_deregister_of_an_unknown_instance_returns_false_and_keeps_the_index(store):
     before = store.index
 
-    assert not store.deregister("catalog", "catalog-1")
+    assert not store.deregister("catalog", "catalog-1", OWNER)
     assert store.index == before
 
 
 def test_instance_is_not_evicted_before_its_ttl(store, clock):
-    store.register("catalog", registration())
+    store.register("catalog", registration(), OWNER)
     clock.advance(TTL - 0.001)
 
     assert store.evict_expired() == []
@@ -100,7 +104,7 @@ def test_instance_is_not_evicted_before_its_ttl(store, clock):
 
 
 def test_instance_is_evicted_after_its_ttl_and_the_eviction_is_recorded(store, clock):
-    store.register("catalog", registration())
+    store.register("catalog", registration(), OWNER)
     registered_at = clock.time()
     before = store.index
     clock.advance(TTL + 0.001)
@@ -116,9 +120,9 @@ def test_instance_is_evicted_after_its_ttl_and_the_eviction_is_recorded(store, c
 
 
 def test_heartbeat_postpones_eviction(store, clock):
-    store.register("catalog", registration())
+    store.register("catalog", registration(), OWNER)
     clock.advance(10)
-    store.heartbeat("catalog", "catalog-1")
+    store.heartbeat("catalog", "catalog-1", OWNER)
     clock.advance(10)
 
     assert store.evict_expired() == []
@@ -126,7 +130,7 @@ def test_heartbeat_postpones_eviction(store, clock):
 
 def test_evictions_keep_the_last_fifty_newest_first(store, clock):
     for number in range(60):
-        store.register("catalog", registration(f"catalog-{number}"))
+        store.register("catalog", registration(f"catalog-{number}"), OWNER)
         clock.advance(TTL + 1)
         store.evict_expired()
 
@@ -138,8 +142,8 @@ def test_evictions_keep_the_last_fifty_newest_first(store, clock):
 
 
 def test_service_snapshot_holds_only_that_service(store):
-    store.register("catalog", registration())
-    store.register("orders", registration("orders-1", port=5002))
+    store.register("catalog", registration(), OWNER)
+    store.register("orders", registration("orders-1", port=5002), OWNER)
 
     assert list(store.service_snapshot("orders").services) == ["orders"]
     assert store.service_snapshot("payments").services == {}
@@ -152,7 +156,7 @@ def test_wait_for_change_answers_when_a_change_happens(store, wait_until):
     watcher.start()
     wait_until(lambda: store.watchers == 1)
 
-    store.register("catalog", registration())
+    store.register("catalog", registration(), OWNER)
 
     watcher.join(timeout=5)
     assert answers == [index + 1]
@@ -171,3 +175,63 @@ def test_wait_for_change_answers_at_once_for_an_index_greater_than_current(store
 
     assert store.wait_for_change(index + 1000, 5) == index
     assert store.wait_for_change(index - 1, 5) == index
+
+
+def test_another_owner_cannot_register_renew_or_deregister_an_instance(store):
+    first, _ = store.register("catalog", registration(), OWNER)
+
+    with pytest.raises(NotTheOwner):
+        store.register("catalog", registration(port=6001), "rival")
+    with pytest.raises(NotTheOwner):
+        store.heartbeat("catalog", "catalog-1", "rival")
+    with pytest.raises(NotTheOwner):
+        store.deregister("catalog", "catalog-1", "rival")
+
+    assert store.instance("catalog", "catalog-1") == first
+    assert first.owner == OWNER
+
+
+def limited(clock, **limits) -> Store:
+    return Store(TTL, limits=Limits(**limits), clock=clock.monotonic, wall_clock=clock.time)
+
+
+def test_a_new_instance_past_the_service_limit_is_refused(clock):
+    store = limited(clock, instances_per_service=1)
+    store.register("catalog", registration(), OWNER)
+
+    with pytest.raises(Full) as refused:
+        store.register("catalog", registration("catalog-2"), OWNER)
+
+    assert (refused.value.scope, refused.value.limit) == ("service", 1)
+    assert store.register("catalog", registration(), OWNER)[0].instance_id == "catalog-1"
+
+
+def test_a_new_instance_past_the_registry_limit_is_refused_until_one_is_evicted(clock):
+    store = limited(clock, instances=2)
+    store.register("catalog", registration(), OWNER)
+    clock.advance(TTL / 2)
+    store.register("orders", registration("orders-1"), OWNER)
+
+    with pytest.raises(Full) as refused:
+        store.register("payments", registration("payments-1"), OWNER)
+    clock.advance(TTL / 2 + 0.001)
+    store.evict_expired()
+
+    assert refused.value.scope == "registry"
+    assert store.register("payments", registration("payments-1"), OWNER)[1]
+
+
+def test_a_watcher_past_the_limit_is_refused_unless_its_index_is_stale(clock, wait_until):
+    store = limited(clock, watchers=1)
+    index = store.index
+    waiting = threading.Thread(target=lambda: store.wait_for_change(index, 10))
+    waiting.start()
+    wait_until(lambda: store.watchers == 1)
+
+    with pytest.raises(TooManyWatchers):
+        store.wait_for_change(index, 10)
+    assert store.wait_for_change(index - 1, 10) == index  # answered at once: no wait, no slot
+
+    store.register("catalog", registration(), OWNER)
+    waiting.join(timeout=5)
+    assert store.watchers == 0

@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
+
+from registry import create_app
 
 VALID = {"host": "127.0.0.1", "port": 5001}
 
@@ -34,6 +38,11 @@ MALFORMED = [
     (
         "metadata_too_many_entries",
         {**VALID, "metadata": {f"k{i}": "v" for i in range(33)}},
+        "metadata",
+    ),
+    (
+        "metadata_larger_than_4_kib",
+        {**VALID, "metadata": {f"k{i}": "v" * 200 for i in range(30)}},
         "metadata",
     ),
     ("unknown_field", {**VALID, "colour": "blue"}, "colour"),
@@ -131,3 +140,18 @@ def test_null_optional_fields_count_as_absent(client, auth):
 
     assert response.status_code == 201
     assert response.get_json()["instance_id"] == "catalog-127.0.0.1-5001"
+
+
+@pytest.mark.parametrize(("value_length", "status"), [(56, 201), (57, 400)])
+def test_metadata_may_be_as_large_as_the_setting_and_no_larger(
+    settings, store, auth, value_length, status
+):
+    small = dataclasses.replace(settings, max_metadata_bytes=64)
+    client = create_app(small, store=store).test_client()
+    metadata = {"a": "x" * value_length}  # {"a":"x..."}: 8 bytes and the value
+
+    response = client.post(
+        "/v1/services/catalog/instances", json={**VALID, "metadata": metadata}, headers=auth
+    )
+
+    assert response.status_code == status

@@ -6,6 +6,10 @@ import threading
 
 import pytest
 
+from registry import create_app
+from registry.models import Limits, Registration
+from registry.store import Store
+
 
 def index_of(response) -> int:
     return int(response.headers["X-Registry-Index"])
@@ -73,3 +77,21 @@ def test_rejects_malformed_watch_parameters(client, query):
     assert response.status_code == 400
     assert response.content_type == "application/problem+json"
     assert response.get_json()["errors"][0]["field"] in ("index", "wait")
+
+
+def test_a_watcher_past_the_limit_is_answered_503_at_once(settings, clock, wait_until):
+    store = Store(settings.lease_ttl_seconds, limits=Limits(watchers=1), clock=clock.monotonic)
+    app = create_app(settings, store=store)
+    index = index_of(app.test_client().get("/v1/services"))
+    path = f"/v1/services?index={index}&wait=5"
+    waiting = threading.Thread(target=lambda: app.test_client().get(path))
+    waiting.start()
+    wait_until(lambda: store.watchers == 1)
+
+    response = app.test_client().get(path)
+
+    assert response.status_code == 503
+    assert response.content_type == "application/problem+json"
+    assert response.headers["Retry-After"] == "2"
+    store.register("catalog", Registration("catalog-1", "127.0.0.1", 5001), "shop")
+    waiting.join(timeout=5)

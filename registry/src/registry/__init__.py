@@ -5,32 +5,37 @@ Read `create_app` first: every other module is reached from it by name.
 
 from __future__ import annotations
 
-import logging
-
 from flask import Flask, Response
 from werkzeug.exceptions import RequestEntityTooLarge
 
 from polyshop_common.logs import configure_logging
 from polyshop_common.problems import problem_response, register_problem_handlers
+from polyshop_common.settings import announce_mode
 from registry import api, context, dashboard, health
 from registry.config import Settings
+from registry.hosts import HostPolicy, Resolve, resolve_addresses
 from registry.reaper import Reaper
 from registry.store import Store
+from registry.validation import Rules
 
 MAX_BODY_BYTES = 64 * 1024
 REAPER_EXTENSION = "registry.reaper"
 
-log = logging.getLogger(__name__)
 
-
-def create_app(config: Settings | None = None, *, store: Store | None = None) -> Flask:
-    """Build the registry; tests pass `config` (and may pass a `store` with a fake clock)."""
+def create_app(
+    config: Settings | None = None,
+    *,
+    store: Store | None = None,
+    resolve: Resolve = resolve_addresses,
+) -> Flask:
+    """Build the registry; tests pass `config` (and may pass a `store` with a
+    fake clock, a `resolve` with names of their own)."""
     settings = config or Settings.from_env()
     register_logging(settings)
     app = Flask(__name__)
     configure_app(app, settings)
-    store = store or Store(settings.lease_ttl_seconds)
-    register_extensions(app, settings, store)
+    store = store or Store(settings.lease_ttl_seconds, limits=settings.limits)
+    register_extensions(app, settings, store, resolve)
     register_blueprints(app)
     register_errorhandlers(app)
     if settings.start_reaper:
@@ -41,8 +46,7 @@ def create_app(config: Settings | None = None, *, store: Store | None = None) ->
 def register_logging(settings: Settings) -> None:
     if not settings.testing:
         configure_logging("registry", settings.log_level)
-    if settings.uses_default_token:
-        log.warning("REGISTRY_TOKEN is the public development default: set your own")
+    announce_mode(settings.mode, "registry")
 
 
 def configure_app(app: Flask, settings: Settings) -> None:
@@ -51,8 +55,10 @@ def configure_app(app: Flask, settings: Settings) -> None:
     app.json.sort_keys = False  # keep fields in their documented order
 
 
-def register_extensions(app: Flask, settings: Settings, store: Store) -> None:
-    context.init_app(app, settings, store)
+def register_extensions(app: Flask, settings: Settings, store: Store, resolve: Resolve) -> None:
+    hosts = HostPolicy(settings.allowed_networks, resolve)
+    rules = Rules(hosts=hosts, max_metadata_bytes=settings.max_metadata_bytes)
+    context.init_app(app, settings, store, rules)
 
 
 def register_blueprints(app: Flask) -> None:

@@ -6,18 +6,21 @@ Views stay thin: check the request, call the store, shape the answer.
 from __future__ import annotations
 
 import logging
+import math
 
-from flask import Blueprint, Response, jsonify, request, url_for
+from flask import Blueprint, Response, current_app, jsonify, request, url_for
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import BadRequest
 
-from polyshop_common.problems import Problem
-from registry.auth import token_required
-from registry.context import current_settings, current_store
-from registry.models import Instance
+from polyshop_common.problems import Problem, problem_response
+from registry.answers import Answer
+from registry.auth import credential_name, credential_required, owner_for
+from registry.context import current_rules, current_settings, current_store
+from registry.models import Instance, Snapshot
 from registry.serialize import eviction_json, instance_json, lease_json, log_fields
+from registry.store import Full, NotTheOwner
 from registry.validation import parse_registration, parse_service_name
-from registry.watch import watched_snapshot
+from registry.watch import watched_answer
 
 INDEX_HEADER = "X-Registry-Index"
 
@@ -26,30 +29,34 @@ log = logging.getLogger(__name__)
 
 
 @bp.post("/services/<name>/instances")
-@token_required
+@credential_required
 def register(name: str) -> ResponseReturnValue:
     service = parse_service_name(name)
-    registration = parse_registration(service, _json_body())
-    instance, created = current_store().register(service, registration)
+    owner = owner_for(service)
+    registration = parse_registration(service, _json_body(), current_rules())
+    instance, created = current_store().register(service, registration, owner)
     if created:
-        log.info("instance registered", extra=log_fields(service, instance.instance_id))
+        fields = {**log_fields(service, instance.instance_id), "credential": owner}
+        log.info("instance registered", extra=fields)
     location = url_for(".get_instance", name=service, instance_id=instance.instance_id)
     return _lease_answer(instance), 201, {"Location": location}
 
 
 @bp.put("/services/<name>/instances/<instance_id>/heartbeat")
-@token_required
+@credential_required
 def heartbeat(name: str, instance_id: str) -> ResponseReturnValue:
-    instance = current_store().heartbeat(parse_service_name(name), instance_id)
+    service = parse_service_name(name)
+    instance = current_store().heartbeat(service, instance_id, owner_for(service))
     if instance is None:
         raise _unknown_instance(name, instance_id)
     return _lease_answer(instance)
 
 
 @bp.delete("/services/<name>/instances/<instance_id>")
-@token_required
+@credential_required
 def deregister(name: str, instance_id: str) -> ResponseReturnValue:
-    if not current_store().deregister(parse_service_name(name), instance_id):
+    service = parse_service_name(name)
+    if not current_store().deregister(service, instance_id, owner_for(service)):
         raise _unknown_instance(name, instance_id)
     log.info("instance deregistered", extra=log_fields(name, instance_id))
     return "", 204
@@ -57,20 +64,25 @@ def deregister(name: str, instance_id: str) -> ResponseReturnValue:
 
 @bp.get("/services")
 def list_services() -> Response:
-    snapshot = watched_snapshot(request.args)
-    services = {
-        name: [instance_json(instance) for instance in instances]
-        for name, instances in snapshot.services.items()
-    }
-    return _read_answer({"services": services}, snapshot.index)
+    def render(snapshot: Snapshot) -> bytes:
+        services = {
+            name: [instance_json(instance) for instance in instances]
+            for name, instances in snapshot.services.items()
+        }
+        return _json_bytes({"services": services})
+
+    return _shared_answer(watched_answer(request.args, None, render))
 
 
 @bp.get("/services/<name>")
 def get_service(name: str) -> Response:
     service = parse_service_name(name)
-    snapshot = watched_snapshot(request.args, service)
-    instances = [instance_json(instance) for instance in snapshot.services.get(service, [])]
-    return _read_answer({"name": service, "instances": instances}, snapshot.index)
+
+    def render(snapshot: Snapshot) -> bytes:
+        instances = [instance_json(instance) for instance in snapshot.services.get(service, [])]
+        return _json_bytes({"name": service, "instances": instances})
+
+    return _shared_answer(watched_answer(request.args, service, render))
 
 
 @bp.get("/services/<name>/instances/<instance_id>")
@@ -89,6 +101,29 @@ def list_evictions() -> Response:
     return _read_answer({"evictions": evictions}, store.index)
 
 
+@bp.errorhandler(NotTheOwner)
+def _not_the_owner(error: NotTheOwner) -> Response:
+    fields = {**log_fields(error.service, error.instance_id), "credential": credential_name()}
+    log.warning("write refused: credential %r registered the instance", error.owner, extra=fields)
+    detail = (
+        "Another registry credential registered this instance: only that one may "
+        "renew, change or remove it."
+    )
+    return problem_response(403, "Forbidden", detail)
+
+
+@bp.errorhandler(Full)
+def _full(error: Full) -> Response:
+    if error.scope == "service":
+        detail = f"The service has its limit of {error.limit} instances."
+    else:
+        detail = f"The registry holds its limit of {error.limit} instances."
+    # Room comes back as instances leave or miss their heartbeats.
+    retry_after = str(math.ceil(current_settings().lease_ttl_seconds))
+    headers = {"Retry-After": retry_after}
+    return problem_response(429, "Too many instances", detail, headers=headers)
+
+
 def _json_body() -> object:
     if not request.is_json:
         raise Problem(415, "Unsupported Media Type", "Send the body as application/json.")
@@ -100,6 +135,16 @@ def _json_body() -> object:
 
 def _lease_answer(instance: Instance) -> dict[str, object]:
     return lease_json(instance, current_settings().lease_ttl_seconds)
+
+
+def _json_bytes(body: dict[str, object]) -> bytes:
+    return current_app.json.dumps(body, separators=(",", ":")).encode()
+
+
+def _shared_answer(answer: Answer) -> Response:
+    response = current_app.response_class(answer.body, mimetype="application/json")
+    response.headers[INDEX_HEADER] = str(answer.index)
+    return response
 
 
 def _read_answer(body: dict[str, object], index: int) -> Response:

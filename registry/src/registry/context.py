@@ -1,4 +1,4 @@
-"""Where views find the registry's store and settings: on the app, not in globals.
+"""Where views find the registry's store, settings and rules: on the app, not in globals.
 
 `create_app` puts them there once; a view asks for `current_store()` while it
 handles a request, so two apps (two tests) never share a store.
@@ -10,8 +10,10 @@ from dataclasses import dataclass
 
 from flask import Flask, current_app
 
+from registry.answers import SharedAnswers
 from registry.config import Settings
 from registry.store import Store
+from registry.validation import Rules
 
 EXTENSION = "registry"
 
@@ -20,10 +22,13 @@ EXTENSION = "registry"
 class RegistryState:
     settings: Settings
     store: Store
+    rules: Rules
+    answers: SharedAnswers
 
 
-def init_app(app: Flask, settings: Settings, store: Store) -> None:
-    app.extensions[EXTENSION] = RegistryState(settings=settings, store=store)
+def init_app(app: Flask, settings: Settings, store: Store, rules: Rules) -> None:
+    state = RegistryState(settings=settings, store=store, rules=rules, answers=SharedAnswers())
+    app.extensions[EXTENSION] = state
 
 
 def current_store() -> Store:
@@ -32,3 +37,11 @@ def current_store() -> Store:
 
 def current_settings() -> Settings:
     return current_app.extensions[EXTENSION].settings
+
+
+def current_rules() -> Rules:
+    return current_app.extensions[EXTENSION].rules
+
+
+def current_answers() -> SharedAnswers:
+    return current_app.extensions[EXTENSION].answers

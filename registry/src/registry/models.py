@@ -11,6 +11,15 @@ from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
+class Limits:
+    """How much the registry holds: it keeps everything in memory."""
+
+    instances: int = 20_000
+    instances_per_service: int = 1_000
+    watchers: int = 1_000  # long polls waiting at once
+
+
+@dataclass(frozen=True)
 class Registration:
     """A valid registration body (see `validation.parse_registration`)."""
 
@@ -36,6 +45,7 @@ class Instance:
     port: int
     health_url: str | None
     metadata: dict[str, str]
+    owner: str  # the credential that registered it: only that one renews, changes or removes it
     registered_at: float
     lease: Lease
 

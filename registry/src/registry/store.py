@@ -7,6 +7,9 @@ wakes long-poll watchers whenever the change index moves.
 A lease ends only in `evict_expired()`, which the reaper calls every few
 hundred milliseconds; until that sweep an instance whose lease just ran out
 still counts as alive.
+
+An instance belongs to the credential that registered it (its `owner`): no
+other may renew, change or remove it. `Limits` bound what the store holds.
 """
 
 from __future__ import annotations
@@ -17,9 +20,32 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, replace
 
-from registry.models import Eviction, Instance, Lease, Registration, Snapshot
+from registry.models import Eviction, Instance, Lease, Limits, Registration, Snapshot
 
 Clock = Callable[[], float]
+
+
+class NotTheOwner(Exception):
+    """The instance was registered with another credential, `owner`."""
+
+    def __init__(self, service: str, instance_id: str, owner: str) -> None:
+        super().__init__(f"{service}/{instance_id} belongs to {owner}")
+        self.service = service
+        self.instance_id = instance_id
+        self.owner = owner
+
+
+class Full(Exception):
+    """No room for one more instance (`scope`: "service" or "registry")."""
+
+    def __init__(self, scope: str, limit: int) -> None:
+        super().__init__(f"{scope} holds its limit of {limit} instances")
+        self.scope = scope
+        self.limit = limit
+
+
+class TooManyWatchers(Exception):
+    """As many long polls wait as the limits allow."""
 
 
 class Store:
@@ -27,6 +53,7 @@ class Store:
         self,
         lease_ttl_seconds: float,
         *,
+        limits: Limits | None = None,
         clock: Clock = time.monotonic,
         wall_clock: Clock = time.time,
         history: int = 50,
@@ -35,7 +62,9 @@ class Store:
         self._clock = clock  # leases expire by this one: it never jumps
         self._wall_clock = wall_clock  # timestamps shown to people
         self._changed = threading.Condition()
+        self.limits = limits or Limits()
         self._services: dict[str, dict[str, Instance]] = {}
+        self._count = 0  # instances in all of _services
         self._evictions: deque[Eviction] = deque(maxlen=history)
         self._watchers = 0
         # The index starts from the wall clock in milliseconds, not from 0, so
@@ -44,31 +73,40 @@ class Store:
         # at once, instead of waiting on an index that means something else.
         self._index = int(wall_clock() * 1000)
 
-    def register(self, service: str, registration: Registration) -> tuple[Instance, bool]:
-        """Add an instance, or renew it if its id is known; `created` tells which."""
+    def register(
+        self, service: str, registration: Registration, owner: str
+    ) -> tuple[Instance, bool]:
+        """Add an instance, or renew it if its id is known; `created` tells which.
+
+        Raises NotTheOwner for an id another credential registered, Full when
+        a new instance would pass a limit.
+        """
         with self._changed:
-            instances = self._services.setdefault(service, {})
-            known = instances.get(registration.instance_id)
-            instance = self._leased(service, registration, known)
-            instances[instance.instance_id] = instance
+            known = self._owned(service, registration.instance_id, owner)
+            if known is None:
+                self._check_room(service)
+                self._count += 1
+            instance = self._leased(service, registration, owner, known)
+            self._services.setdefault(service, {})[instance.instance_id] = instance
             if known is None or not known.same_listing(instance):
                 self._bump()
             return instance, known is None
 
-    def heartbeat(self, service: str, instance_id: str) -> Instance | None:
+    def heartbeat(self, service: str, instance_id: str, owner: str) -> Instance | None:
         """Renew a lease; None when the instance is unknown (it must register again)."""
         with self._changed:
-            known = self._services.get(service, {}).get(instance_id)
+            known = self._owned(service, instance_id, owner)
             if known is None:
                 return None
             renewed = replace(known, lease=self._new_lease())
             self._services[service][instance_id] = renewed
             return renewed
 
-    def deregister(self, service: str, instance_id: str) -> bool:
+    def deregister(self, service: str, instance_id: str, owner: str) -> bool:
         with self._changed:
-            if self._remove(service, instance_id) is None:
+            if self._owned(service, instance_id, owner) is None:
                 return False
+            self._remove(service, instance_id)
             self._bump()
             return True
 
@@ -126,6 +164,8 @@ class Store:
         before a restart, so the watcher's view is stale.
         """
         with self._changed:
+            if self._index == index and self._watchers >= self.limits.watchers:
+                raise TooManyWatchers
             self._watchers += 1
             try:
                 self._changed.wait_for(lambda: self._index != index, timeout)
@@ -133,11 +173,30 @@ class Store:
                 self._watchers -= 1
             return self._index
 
-    def _leased(self, service: str, registration: Registration, known: Instance | None) -> Instance:
+    def _owned(self, service: str, instance_id: str, owner: str) -> Instance | None:
+        """The known instance, if any, once sure that `owner` registered it."""
+        known = self._services.get(service, {}).get(instance_id)
+        if known is not None and known.owner != owner:
+            raise NotTheOwner(service, instance_id, known.owner)
+        return known
+
+    def _check_room(self, service: str) -> None:
+        if len(self._services.get(service, {})) >= self.limits.instances_per_service:
+            raise Full("service", self.limits.instances_per_service)
+        if self._count >= self.limits.instances:
+            raise Full("registry", self.limits.instances)
+
+    def _leased(
+        self, service: str, registration: Registration, owner: str, known: Instance | None
+    ) -> Instance:
         lease = self._new_lease()
         registered_at = known.registered_at if known else lease.last_heartbeat_at
         return Instance(
-            service=service, registered_at=registered_at, lease=lease, **asdict(registration)
+            service=service,
+            owner=owner,
+            registered_at=registered_at,
+            lease=lease,
+            **asdict(registration),
         )
 
     def _new_lease(self) -> Lease:
@@ -151,6 +210,8 @@ class Store:
     def _remove(self, service: str, instance_id: str) -> Instance | None:
         instances = self._services.get(service, {})
         removed = instances.pop(instance_id, None)
+        if removed is not None:
+            self._count -= 1
         if not instances:
             self._services.pop(service, None)
         return removed

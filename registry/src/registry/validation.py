@@ -6,22 +6,34 @@ Every rule lives here, so a bad registration is refused whole, with a
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import partial
 from urllib.parse import urlsplit
 
 from polyshop_common.problems import Problem
+from registry.hosts import HostPolicy
 from registry.models import Registration
 
 SERVICE_NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 INSTANCE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
-MAX_HOST_LENGTH = 253
 MAX_URL_LENGTH = 2048
 MAX_METADATA_ENTRIES = 32
 MAX_METADATA_KEY_LENGTH = 64
 MAX_METADATA_VALUE_LENGTH = 512
 
 Check = Callable[[object], str | None]
+Fields = dict[str, tuple[bool, Check]]  # field -> (required, check)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What the settings decide about a registration: its host, its metadata's size."""
+
+    hosts: HostPolicy = field(default_factory=HostPolicy)
+    max_metadata_bytes: int = 4096
 
 
 def parse_service_name(name: str) -> str:
@@ -34,11 +46,12 @@ def parse_service_name(name: str) -> str:
     return name
 
 
-def parse_registration(service: str, body: object) -> Registration:
+def parse_registration(service: str, body: object, rules: Rules) -> Registration:
     """Turn a registration body into a `Registration`, or raise a 400 problem."""
     if not isinstance(body, dict):
         raise invalid("Invalid registration", [field_error("body", "must be a JSON object")])
-    errors = [*_unknown_fields(body), *_field_errors(body)]
+    fields = _fields(rules)
+    errors = [*_unknown_fields(body, fields), *_field_errors(body, fields)]
     if errors:
         raise invalid("Invalid registration", errors)
     host, port = body["host"], body["port"]
@@ -66,14 +79,6 @@ def _check_instance_id(value: object) -> str | None:
     return None
 
 
-def _check_host(value: object) -> str | None:
-    if not isinstance(value, str) or not value:
-        return "must be a non-empty string"
-    if len(value) > MAX_HOST_LENGTH or any(character.isspace() for character in value):
-        return f"must be at most {MAX_HOST_LENGTH} characters, without whitespace"
-    return None
-
-
 def _check_port(value: object) -> str | None:
     # bool is a subclass of int in Python: `true` must not pass for port 1.
     if type(value) is not int or not 1 <= value <= 65535:
@@ -81,8 +86,11 @@ def _check_port(value: object) -> str | None:
     return None
 
 
-def _check_health_url(value: object) -> str | None:
-    message = f"must be an http:// or https:// URL of at most {MAX_URL_LENGTH} characters"
+def _check_health_url(value: object, hosts: HostPolicy) -> str | None:
+    message = (
+        f"must be an http:// or https:// URL of at most {MAX_URL_LENGTH} characters, "
+        "without user info"
+    )
     if not isinstance(value, str) or len(value) > MAX_URL_LENGTH:
         return message
     if any(character.isspace() for character in value):
@@ -91,10 +99,14 @@ def _check_health_url(value: object) -> str | None:
         parts = urlsplit(value)
     except ValueError:
         return message
-    return None if parts.scheme in ("http", "https") and parts.hostname else message
+    if parts.scheme not in ("http", "https") or not parts.hostname or "@" in parts.netloc:
+        return message
+    # Whoever checks the instance's health connects there: the host rules apply.
+    problem = hosts.check(parts.hostname)
+    return f"host {problem}" if problem else None
 
 
-def _check_metadata(value: object) -> str | None:
+def _check_metadata(value: object, max_bytes: int) -> str | None:
     if not isinstance(value, dict):
         return "must be a JSON object whose values are strings"
     if len(value) > MAX_METADATA_ENTRIES:
@@ -105,27 +117,31 @@ def _check_metadata(value: object) -> str | None:
         if not isinstance(item, str) or len(item) > MAX_METADATA_VALUE_LENGTH:
             limit = MAX_METADATA_VALUE_LENGTH
             return f"value of {key!r} must be a string of at most {limit} characters"
+    # Every instance is held in memory and sent to every watcher: its size counts.
+    if len(json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()) > max_bytes:
+        return f"must be at most {max_bytes} bytes as JSON"
     return None
 
 
-# field -> (required, check); a null optional field counts as absent.
-FIELDS: dict[str, tuple[bool, Check]] = {
-    "instance_id": (False, _check_instance_id),
-    "host": (True, _check_host),
-    "port": (True, _check_port),
-    "health_url": (False, _check_health_url),
-    "metadata": (False, _check_metadata),
-}
+def _fields(rules: Rules) -> Fields:
+    """Every field's check; a null optional field counts as absent."""
+    return {
+        "instance_id": (False, _check_instance_id),
+        "host": (True, rules.hosts.check),
+        "port": (True, _check_port),
+        "health_url": (False, partial(_check_health_url, hosts=rules.hosts)),
+        "metadata": (False, partial(_check_metadata, max_bytes=rules.max_metadata_bytes)),
+    }
 
 
-def _unknown_fields(body: dict) -> Iterator[dict[str, str]]:
+def _unknown_fields(body: dict, fields: Fields) -> Iterator[dict[str, str]]:
     for name in body:
-        if name not in FIELDS:
+        if name not in fields:
             yield field_error(name, "is not a known field")
 
 
-def _field_errors(body: dict) -> Iterator[dict[str, str]]:
-    for name, (required, check) in FIELDS.items():
+def _field_errors(body: dict, fields: Fields) -> Iterator[dict[str, str]]:
+    for name, (required, check) in fields.items():
         value = body.get(name)
         if value is None:
             if required:

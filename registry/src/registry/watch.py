@@ -5,20 +5,28 @@ request while its change index still equals N, at most S seconds, then answers
 with the current state and its index in `X-Registry-Index`. The watcher sends
 that index with its next request, and so never misses a change. A read
 without `index` answers at once.
+
+Each waiting watcher holds a connection, so the store lets only so many wait
+(REGISTRY_MAX_WATCHES); one more is answered 503 at once, with Retry-After.
+Watchers woken by one change share one answer (answers.py).
 """
 
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from registry.context import current_settings, current_store
+from polyshop_common.problems import Problem
+from registry.answers import Answer
+from registry.context import current_answers, current_settings, current_store
 from registry.models import Snapshot
+from registry.store import TooManyWatchers
 from registry.validation import field_error, invalid
 
 INDEX = re.compile(r"\d{1,19}")
 WAIT = re.compile(r"(\d{1,9}(?:\.\d+)?)s?")
+RETRY_AFTER_SECONDS = 2
 
 
 @dataclass(frozen=True)
@@ -46,10 +54,29 @@ def parse_watch(args: Mapping[str, str], max_wait_seconds: float) -> Watch:
     return Watch(index=index, wait_seconds=wait)
 
 
-def watched_snapshot(args: Mapping[str, str], service: str | None = None) -> Snapshot:
-    """Every service (or one), after waiting for a change if `args` ask to watch."""
+def watched_answer(
+    args: Mapping[str, str], service: str | None, render: Callable[[Snapshot], bytes]
+) -> Answer:
+    """Every service (or one) as `render` shows them, after waiting for a
+    change if `args` ask to watch."""
     store = current_store()
     watch = parse_watch(args, current_settings().max_wait_seconds)
-    if watch.index is not None:
-        store.wait_for_change(watch.index, watch.wait_seconds)
-    return store.snapshot() if service is None else store.service_snapshot(service)
+    if watch.index is None:
+        index = store.index
+    else:
+        try:
+            index = store.wait_for_change(watch.index, watch.wait_seconds)
+        except TooManyWatchers:
+            raise _too_many_watchers() from None
+
+    def build() -> tuple[int, bytes]:
+        snapshot = store.snapshot() if service is None else store.service_snapshot(service)
+        return snapshot.index, render(snapshot)
+
+    return current_answers().answer(service, index, build)
+
+
+def _too_many_watchers() -> Problem:
+    detail = "As many watchers wait as the registry serves at once: watch again shortly."
+    headers = {"Retry-After": str(RETRY_AFTER_SECONDS)}
+    return Problem(503, "Too many watchers", detail, headers=headers)

@@ -5,7 +5,8 @@ second it answers, and how fast.
 load steps up from below that until a step is not sustained. The lease is
 set long (REGISTRY_LEASE_TTL_SECONDS) so that no instance expires between
 steps: every heartbeat finds its instance, and the numbers measure renewal,
-not re-registration.
+not re-registration. One registry credential, made for the run, may write
+every benchmark service; the registry's default limits hold 10,000 instances.
 """
 
 from __future__ import annotations
@@ -18,9 +19,10 @@ from pathlib import Path
 
 import aiohttp
 
+from polyshop_dev import secrets
 from polyshop_dev.bench import procs
 from polyshop_dev.bench.openloop import Run, open_loop, percentile
-from polyshop_dev.pieces import free_port, registry_piece
+from polyshop_dev.pieces import SECRETS_DIR, free_port, registry_piece
 from polyshop_dev.stack import Stack
 
 INSTANCES = 10_000
@@ -28,8 +30,6 @@ PER_SERVICE = 100  # 100 services of 100 instances each
 HEARTBEAT_SECONDS = 5.0
 STEPS = (500, 1000, 1500, 2000, 3000, 4000, 6000)  # heartbeats per second
 STEP_SECONDS = 6.0
-TOKEN = "bench-registry-token"
-AUTH = {"Authorization": f"Bearer {TOKEN}"}
 
 
 @dataclass(frozen=True)
@@ -78,26 +78,31 @@ def instances() -> list[tuple[str, str]]:
 
 def measure(folder: Path) -> RegistryResult:
     port = free_port()
-    env = {"REGISTRY_TOKEN": TOKEN, "REGISTRY_LEASE_TTL_SECONDS": "600"}
+    # A registry credential of the run's own that may write every benchmark service.
+    services = sorted({service for service, _ in instances()})
+    secrets.generate(folder / "secrets", {"bench": services})
+    token = secrets.read(folder / "secrets", "bench", "registry-token")
+    env = {SECRETS_DIR: str(folder / "secrets"), "REGISTRY_LEASE_TTL_SECONDS": "600"}
     with Stack(folder / "logs") as stack:
         running = stack.start(registry_piece(port, env))
         print(f"registry: started on port {port}, pid {running.pid}", flush=True)
-        return asyncio.run(_measure(f"http://127.0.0.1:{port}", running.pid))
+        auth = {"Authorization": f"Bearer {token}"}
+        return asyncio.run(_measure(f"http://127.0.0.1:{port}", running.pid, auth))
 
 
-async def _measure(base: str, pgid: int) -> RegistryResult:
+async def _measure(base: str, pgid: int, auth: dict[str, str]) -> RegistryResult:
     ids = instances()
     connector = aiohttp.TCPConnector(limit=64)
     timeout = aiohttp.ClientTimeout(total=10)
     async with aiohttp.ClientSession(connector=connector, timeout=timeout) as session:
         began = time.monotonic()
-        registered = await _register_all(session, base, ids)
+        registered = await _register_all(session, base, ids, auth)
         register_seconds = time.monotonic() - began
         print(f"registry: {registered:,} instances registered in {register_seconds:.1f} s")
         memory = procs.footprint("registry", pgid)
         steps = []
         for rate in STEPS:
-            step = await _heartbeat_step(session, base, ids, rate, pgid)
+            step = await _heartbeat_step(session, base, ids, rate, pgid, auth)
             steps.append(step)
             print(_describe(step), flush=True)
             if not step.sustained and rate >= INSTANCES / HEARTBEAT_SECONDS:
@@ -106,7 +111,11 @@ async def _measure(base: str, pgid: int) -> RegistryResult:
 
 
 async def _register_all(
-    session: aiohttp.ClientSession, base: str, ids: list[tuple[str, str]], workers: int = 32
+    session: aiohttp.ClientSession,
+    base: str,
+    ids: list[tuple[str, str]],
+    auth: dict[str, str],
+    workers: int = 32,
 ) -> int:
     """Register every instance, `workers` requests at a time; count the 201s."""
     queue = iter(ids)
@@ -117,7 +126,7 @@ async def _register_all(
         for service, instance_id in queue:
             body = {"instance_id": instance_id, "host": "127.0.0.1", "port": 20000}
             url = f"{base}/v1/services/{service}/instances"
-            async with session.post(url, json=body, headers=AUTH) as answer:
+            async with session.post(url, json=body, headers=auth) as answer:
                 await answer.read()
                 created += answer.status == 201
 
@@ -126,12 +135,17 @@ async def _register_all(
 
 
 async def _heartbeat_step(
-    session: aiohttp.ClientSession, base: str, ids: list[tuple[str, str]], rate: int, pgid: int
+    session: aiohttp.ClientSession,
+    base: str,
+    ids: list[tuple[str, str]],
+    rate: int,
+    pgid: int,
+    auth: dict[str, str],
 ) -> Step:
     async def beat(index: int) -> tuple[int, None]:
         service, instance_id = ids[index % len(ids)]
         url = f"{base}/v1/services/{service}/instances/{instance_id}/heartbeat"
-        async with session.put(url, headers=AUTH) as answer:
+        async with session.put(url, headers=auth) as answer:
             await answer.read()
             return answer.status, None
 
