@@ -51,6 +51,9 @@ RUN /opt/uv/bin/uv sync --frozen --no-dev --package "$PACKAGE" --no-install-work
 COPY libs/python libs/python
 COPY ${FOLDER} ${FOLDER}
 RUN /opt/uv/bin/uv sync --frozen --no-dev --package "$PACKAGE" --no-editable
+# A piece served by gunicorn brings its settings file; a one-shot tool has none.
+RUN if [ -f "${FOLDER}/gunicorn.conf.py" ]; then \
+        cp "${FOLDER}/gunicorn.conf.py" /app/gunicorn.conf.py; fi
 
 # The event schemas and seed data, read at run time by the services (one
 # copy, in contracts/): CONTRACTS=yes puts them beside the environment.
@@ -68,9 +71,8 @@ RUN : "${PORT:?needs --build-arg PORT}" \
     && useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin polyshop \
     && if [ -n "$DATA_DIR" ]; then mkdir -p "$DATA_DIR" && chown polyshop: "$DATA_DIR"; fi
 COPY --from=build /app /app
-# The piece's gunicorn.conf.py names its app (`wsgi_app`), so the command
-# below is the same for every piece.
-COPY ${FOLDER}/gunicorn.conf.py /app/gunicorn.conf.py
+# The piece's gunicorn.conf.py (copied into /app by the build stage) names
+# its app (`wsgi_app`), so the command below is the same for every piece.
 ENV PATH=/app/venv/bin:$PATH \
     PYTHONUNBUFFERED=1 \
     HOST=0.0.0.0 \

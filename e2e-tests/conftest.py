@@ -14,10 +14,11 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, sync_playwright
 
+from polyshop_dev import secrets
 from polyshop_dev.paths import ROOT
-from polyshop_dev.pieces import free_port, registry_piece
+from polyshop_dev.pieces import SECRETS_DIR, free_port, registry_piece
 from polyshop_dev.stack import Piece, Running, Stack, http_ok
-from support import LEASE_TTL, REGISTRY_TOKEN
+from support import AGENT_SERVICES, LEASE_TTL
 from support.browser import launch
 
 AGENTS = {
@@ -38,12 +39,21 @@ def registry_port() -> int:
 
 
 @pytest.fixture
-def start_registry(stack: Stack, registry_port: int) -> Callable[[], Running]:
+def registry_secrets(tmp_path: Path) -> Path:
+    """A registry credential for each service name the agents of these tests use."""
+    return secrets.generate(tmp_path / "secrets", {name: [name] for name in AGENT_SERVICES})
+
+
+@pytest.fixture
+def start_registry(
+    stack: Stack, registry_port: int, registry_secrets: Path
+) -> Callable[[], Running]:
     """Start (or start again, after a stop) the registry on one fixed port."""
 
     def start() -> Running:
         env = {
-            "REGISTRY_TOKEN": REGISTRY_TOKEN,
+            SECRETS_DIR: str(registry_secrets),
+            "POLYSHOP_MODE": "development",
             "REGISTRY_LEASE_TTL_SECONDS": str(LEASE_TTL),
         }
         return stack.start(registry_piece(registry_port, env))
@@ -58,7 +68,9 @@ def registry_url(start_registry: Callable[[], Running], registry_port: int) -> s
 
 
 @pytest.fixture
-def start_agent(stack: Stack, registry_port: int) -> Callable[[str, str], Running]:
+def start_agent(
+    stack: Stack, registry_port: int, registry_secrets: Path
+) -> Callable[[str, str], Running]:
     """Start a test agent: a real process that registers and discovers
     through the Python or the Node.js registry client."""
 
@@ -71,7 +83,7 @@ def start_agent(stack: Stack, registry_port: int) -> Callable[[str, str], Runnin
             env={
                 "PORT": str(port),
                 "REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
-                "REGISTRY_TOKEN": REGISTRY_TOKEN,
+                "REGISTRY_TOKEN": secrets.read(registry_secrets, service, "registry-token"),
                 "AGENT_SERVICE": service,
             },
             url=f"http://127.0.0.1:{port}",

@@ -26,20 +26,43 @@ bind = bind_address(_config.host, _config.port)
 wsgi_app = "gateway.wsgi:app"  # the app when none is named on the command line (the image)
 
 # A gateway mostly waits on upstreams. gevent runs each request in a
-# greenlet, so an upstream call waits without holding a thread; measured
-# against gthread it served more requests per second with a lower latency at
-# one connection (ADR 0004). gevent's own WSGI server sends a response's
-# headers and body in one system call where gunicorn's sends two. One worker
-# per core.
+# greenlet, so an upstream call waits without holding a thread (ADR 0004).
+# The worker is gunicorn's own gevent worker (not `gevent_pywsgi`, gevent's
+# WSGI server, a few per cent faster): gunicorn's strict parser reads every
+# request head, with the limits and the timeout below. `GatewayWorker`
+# answers what it refuses as problem+json. One worker per core.
 workers = 2
-worker_class = "gevent_pywsgi"
+worker_class = "gateway.worker.GatewayWorker"
 worker_connections = 1000
 
-# gevent's server keeps a client's connection open for as long as the client
-# does (gunicorn's `keepalive` does not apply to it). On SIGTERM such idle
-# connections would hold a worker for the default 30 s; in-flight requests
-# finish well within this.
+# The request head. A longer line is refused with 414; more or larger header
+# fields with 431 (a head is at most about 50 x 8 KiB, read as it comes). A
+# folded header, `Content-Length` with `Transfer-Encoding`, or a coding after
+# `chunked` is refused with 400; front_door.py refuses what else could reach
+# an upstream framed or routed differently.
+limit_request_line = 4094
+limit_request_fields = 50
+limit_request_field_size = 8190
+
+# Seconds a connection may take to send a whole request head, the first
+# included, and stay idle between two requests. Without it a client that
+# sends half a head holds its connection open for ever (slowloris). A load
+# balancer in front must close idle connections to the gateway sooner.
+keepalive = 5
+
+# No client is a trusted proxy: gunicorn takes the scheme (X-Forwarded-Proto)
+# and overriding variables (a SCRIPT_NAME header) only from these addresses,
+# by default loopback. The gateway is the first hop; it sets X-Forwarded-*
+# itself (proxy.py).
+forwarded_allow_ips = ""
+
+# In-flight requests finish well within this on SIGTERM; idle kept-alive
+# connections are closed by `keepalive` anyway.
 graceful_timeout = 5
+
+# No runtime control socket: nothing here uses one, and several gunicorns on
+# one machine (the registry's, a test's) would share its default path.
+control_socket_disable = True
 
 # Each worker builds its own app: discovery runs a background thread, and
 # threads do not survive a fork, so no `preload_app`.

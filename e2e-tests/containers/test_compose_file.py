@@ -29,7 +29,8 @@ JOBS = {
     if need["condition"] == "service_completed_successfully"
 }
 LONG_RUNNING = sorted(set(ALL) - JOBS)
-BUILT = sorted(name for name, service in ALL.items() if "build" in service)
+# The pieces built from this repository (the secrets job is built too, but runs once).
+BUILT = sorted(name for name, service in ALL.items() if "build" in service and name not in JOBS)
 
 
 @pytest.mark.parametrize("name", LONG_RUNNING)
@@ -40,6 +41,44 @@ def test_every_long_running_service_has_a_healthcheck(name):
 @pytest.mark.parametrize("name", BUILT)
 def test_every_piece_of_ours_is_healthy_only_when_its_readyz_says_so(name):
     assert "/readyz" in " ".join(ALL[name]["healthcheck"]["test"])
+
+
+def test_no_secret_is_written_in_the_compose_file():
+    for name, service in ALL.items():
+        for variable, value in (service.get("environment") or {}).items():
+            if re.search(r"SECRET|TOKEN|PASSWORD|KEY", variable):
+                assert variable.endswith("_FILE"), f"{name}: {variable} is set in the file"
+                assert str(value).startswith("/run/secrets/"), f"{name}: {variable}"
+
+
+@pytest.mark.parametrize("name", BUILT)
+def test_every_piece_mounts_only_its_own_secrets_read_only(name):
+    mounts = [v for v in ALL[name]["volumes"] if v.startswith("secrets")]
+    assert mounts == [f"secrets-{name}:/run/secrets:ro"]
+    assert f"secrets-{name}:/secrets/{name}" in ALL["secrets"]["volumes"]
+    assert ALL[name]["depends_on"]["secrets"]["condition"] == "service_completed_successfully"
+
+
+def test_the_gateway_has_no_registry_credential():
+    assert not [v for v in ALL["gateway"]["environment"] if v.startswith("REGISTRY_TOKEN")]
+
+
+# Split so that this file does not hold the marker it looks for.
+PRIVATE_KEYS = (b"PRIVATE" + b" KEY-----", b"OPENSSH" + b" PRIVATE")
+
+
+def test_no_private_key_is_committed():
+    tracked = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=ROOT, capture_output=True, check=True
+    ).stdout.split(b"\0")
+    offenders = []
+    for name in filter(None, tracked):
+        path = ROOT / name.decode()
+        if path.is_file() and path.stat().st_size < 1_000_000:
+            text = path.read_bytes()
+            if any(b"-----BEGIN " + kind in text for kind in PRIVATE_KEYS):
+                offenders.append(name.decode())
+    assert offenders == []
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))

@@ -14,6 +14,7 @@ network would), each with a token the services verify themselves.
 
 from __future__ import annotations
 
+import json
 import secrets
 from collections.abc import Iterator
 from pathlib import Path
@@ -22,9 +23,11 @@ import pytest
 import requests
 import yaml
 
+from gateway.users import hash_password
 from polyshop_dev.paths import ROOT
+from polyshop_dev.secrets import generate
 from support import poll
-from support.hostile import Door, Secrets, sign
+from support.hostile import Door, Secrets
 from support.shop import Customer, Shop, running_shop
 
 HERE = Path(__file__).parent
@@ -50,13 +53,20 @@ def pytest_configure(config: pytest.Config) -> None:
 
 
 @pytest.fixture(scope="package")
-def shop_secrets() -> Secrets:
-    """Secrets of this run only: any of them in a log line came from here."""
-    return Secrets(
-        jwt_secret=f"hostile-jwt-{secrets.token_hex(16)}",
-        registry_token=f"hostile-registry-{secrets.token_hex(8)}",
-        passwords={"alice": f"alice-{secrets.token_hex(6)}", "bob": f"bob-{secrets.token_hex(6)}"},
-    )
+def shop_folder(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("hostile-shop")
+
+
+@pytest.fixture(scope="package")
+def shop_secrets(shop_folder: Path) -> Secrets:
+    """Secrets of this run only: any of them in a log line came from here.
+    The users are this run's own, with random passwords, stored hashed."""
+    passwords = {user: f"{user}-{secrets.token_hex(8)}" for user in ("alice", "bob")}
+    users = [{"name": u, "password_hash": hash_password(p)} for u, p in passwords.items()]
+    (shop_folder / "users.json").write_text(json.dumps({"users": users}))
+    # "hostile": a credential of the tests' own, for registrations they try.
+    folder = generate(shop_folder / "secrets", {"hostile": ["hostile"]})
+    return Secrets(folder, passwords)
 
 
 @pytest.fixture(scope="package")
@@ -70,17 +80,20 @@ def routes_without_rate_limit(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 @pytest.fixture(scope="package")
 def shop(
-    tmp_path_factory: pytest.TempPathFactory,
+    shop_folder: Path,
     shop_secrets: Secrets,
     routes_without_rate_limit: Path,
 ) -> Iterator[Shop]:
     env = {
-        "JWT_SECRET": shop_secrets.jwt_secret,
-        "REGISTRY_TOKEN": shop_secrets.registry_token,
-        "GATEWAY_USERS": ",".join(f"{u}:{p}" for u, p in shop_secrets.passwords.items()),
+        # As a deployment runs: no demo users, no short secrets.
+        "POLYSHOP_MODE": "production",
+        "GATEWAY_USERS_FILE": str(shop_folder / "users.json"),
         "GATEWAY_ROUTES_FILE": str(routes_without_rate_limit),
+        # Every request here comes from one address, the fuzzer's many failed
+        # log-ins included; the limit per user name still holds.
+        "GATEWAY_LOGIN_FAILURES_PER_ADDRESS": "1000000",
     }
-    with running_shop(tmp_path_factory.mktemp("hostile-shop"), env) as started:
+    with running_shop(shop_folder, env) as started:
         yield started
 
 
@@ -118,15 +131,16 @@ def alice_token(alice: Customer) -> str:
 
 
 @pytest.fixture(scope="package")
-def doors(shop: Shop, alice_token: str, shop_secrets: Secrets) -> dict[str, Door]:
-    """`gateway` (alice's issued token) and `direct` (a token signed for
-    alice with the shop's secret, as a service's own port wants it)."""
+def doors(shop: Shop, alice_token: str) -> dict[str, Door]:
+    """`gateway` and `direct` (a service's own port, as an attacker inside
+    the network would call it), both with alice's issued token: services
+    verify it themselves with the gateway's public keys."""
     return {
         "gateway": Door("gateway", lambda _service: f"{shop.gateway}/api", alice_token),
         "direct": Door(
             "direct",
             lambda service: f"http://127.0.0.1:{dict(shop.ports.services)[service]}",
-            sign({"sub": "alice"}, shop_secrets.jwt_secret),
+            alice_token,
         ),
     }
 

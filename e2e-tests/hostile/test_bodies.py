@@ -110,7 +110,7 @@ def test_malformed_json_to_the_other_json_endpoints_is_a_400_problem(
         "gateway token": (f"{shop.gateway}/auth/token", {}),
         "registry registration": (
             f"{registry}/v1/services/hostile/instances",
-            {"Authorization": f"Bearer {shop_secrets.registry_token}"},
+            {"Authorization": f"Bearer {shop_secrets.registry_token('hostile')}"},
         ),
     }[endpoint]
     data = body.encode() if isinstance(body, str) else body

@@ -14,6 +14,7 @@ from urllib.parse import quote
 import pytest
 import requests
 
+from polyshop_common.signing import SigningKey
 from support.hostile import (
     SQL_INJECTIONS,
     Door,
@@ -38,16 +39,24 @@ BOBS_THINGS = {
 PROTECTED = {**BOBS_THINGS, "stock": ("inventory", "/stock")}
 
 
-def bad_token(kind: str, alice_token: str, secret: str) -> str:
-    """A token no door may accept, of the given kind."""
+def bad_token(kind: str, alice_token: str, key: SigningKey, issuer: str) -> str:
+    """A token no door may accept, of the given kind. Most are signed with
+    the shop's real key: what makes them bad is what they claim."""
     now = int(time.time())
-    alice = {"sub": "alice", "iat": now, "exp": now + 600}
+    alice = {"iss": issuer, "sub": "alice", "aud": "polyshop", "iat": now, "exp": now + 600}
     return {
         "alg none": lambda: unsigned(alice),
-        "expired": lambda: sign({"sub": "alice", "iat": now - 7200, "exp": now - 3600}, secret),
-        "wrong key": lambda: sign({"sub": "alice"}, secret + "-not-really"),
+        "expired": lambda: key.sign(alice | {"iat": now - 7200, "exp": now - 3600}),
+        "wrong key": lambda: sign(alice, SigningKey.generate()),
         "tampered payload": lambda: with_payload(alice_token, {**alice, "sub": "bob"}),
         "tampered signature": lambda: with_flipped_signature(alice_token),
+        "three years": lambda: key.sign(alice | {"exp": now + 3 * 365 * 86400}),
+        "another issuer": lambda: key.sign(alice | {"iss": "http://evil.example"}),
+        "no audience": lambda: key.sign({k: v for k, v in alice.items() if k != "aud"}),
+        "a user claiming to be a service": lambda: key.sign(alice | {"sub": "service:anything"}),
+        "a service token for another service": lambda: key.sign(
+            alice | {"sub": "service:notifications", "aud": "service:catalog", "exp": now + 60}
+        ),
     }[kind]()
 
 
@@ -83,7 +92,18 @@ def test_a_forged_user_header_does_not_open_bobs_order_details(http, alice, bob_
 
 # -- tokens that must not verify --------------------------------------------
 
-BAD_TOKENS = ["alg none", "expired", "wrong key", "tampered payload", "tampered signature"]
+BAD_TOKENS = [
+    "alg none",
+    "expired",
+    "wrong key",
+    "tampered payload",
+    "tampered signature",
+    "three years",
+    "another issuer",
+    "no audience",
+    "a user claiming to be a service",
+    "a service token for another service",
+]
 
 
 @pytest.mark.parametrize("target", ["gateway", *PROTECTED])
@@ -98,7 +118,7 @@ def test_a_bad_jwt_is_refused_with_401(
     else:
         service, path = PROTECTED[target]
         url = url_of(shop, "direct", service, path.format(id=bob_order["id"]))
-    token = bad_token(kind, alice_token, shop_secrets.jwt_secret)
+    token = bad_token(kind, alice_token, shop_secrets.signing_key(), shop.gateway)
     response = http.get(url, headers={"Authorization": f"Bearer {token}"}, timeout=10)
     assert_problem(response, 401)
     assert "WWW-Authenticate" in response.headers
@@ -144,6 +164,51 @@ def test_a_registry_write_without_the_registry_token_is_refused_with_401(
     assert_problem(response, 401)
     after = http.get(f"{registry}/v1/services/orders", timeout=5).json()["instances"]
     assert [i["instance_id"] for i in after] == [i["instance_id"] for i in before]
+
+
+@pytest.mark.parametrize("write", ["register over", "heartbeat", "deregister", "elsewhere"])
+def test_one_services_registry_credential_cannot_touch_another_services_instances(
+    http, shop, shop_secrets: Secrets, write
+):
+    """catalog's own credential, stolen, against orders' live instance."""
+    registry = f"http://127.0.0.1:{shop.ports.registry}"
+    before = http.get(f"{registry}/v1/services/orders", timeout=5).json()["instances"]
+    victim = before[0]["instance_id"]
+    headers = {"Authorization": f"Bearer {shop_secrets.registry_token('catalog')}"}
+    base = f"{registry}/v1/services/orders/instances"
+    response = {
+        "register over": lambda: http.post(
+            base,
+            json={"instance_id": victim, "host": "169.254.169.254", "port": 80},
+            headers=headers,
+        ),
+        "heartbeat": lambda: http.put(f"{base}/{victim}/heartbeat", headers=headers),
+        "deregister": lambda: http.delete(f"{base}/{victim}", headers=headers),
+        "elsewhere": lambda: http.post(
+            base, json={"host": "127.0.0.1", "port": 9}, headers=headers
+        ),
+    }[write]()
+
+    assert_problem(response, 403)
+    after = http.get(f"{registry}/v1/services/orders", timeout=5).json()["instances"]
+    assert [(i["instance_id"], i["host"]) for i in after] == [
+        (i["instance_id"], i["host"]) for i in before
+    ]
+
+
+@pytest.mark.parametrize(
+    "host", ["169.254.169.254", "user@evil.com", "evil.com/x?", "evil.com:80", "0.0.0.0"]
+)
+def test_the_registry_refuses_hosts_that_are_not_a_plain_host(http, shop, shop_secrets, host):
+    registry = f"http://127.0.0.1:{shop.ports.registry}"
+    response = http.post(
+        f"{registry}/v1/services/hostile/instances",
+        json={"host": host, "port": 80},
+        headers={"Authorization": f"Bearer {shop_secrets.registry_token('hostile')}"},
+        timeout=5,
+    )
+    assert_problem(response, 400)
+    assert "hostile" not in http.get(f"{registry}/v1/services", timeout=5).json()["services"]
 
 
 # -- a service's own port, past the gateway ---------------------------------
@@ -268,3 +333,43 @@ def test_after_the_injections_every_table_still_answers(http, alice, bob, bob_or
     assert alice.stock("FILTER-PAPERS")["available"] >= 0
     assert bob.get(f"/api/notifications?order_id={bob_order['id']}").json()
     assert bob.get(f"/api/payments?order_id={bob_order['id']}").status_code == 200
+
+
+# -- service tokens -----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("client", "secret_of", "audience", "status"),
+    [
+        ("notifications", "notifications", "orders", 200),
+        ("notifications", "notifications", "payments", 403),
+        ("notifications", "storefront", "orders", 401),
+        ("catalog", "notifications", "orders", 401),
+    ],
+    ids=["its own callee", "another callee", "another's secret", "a service with no secret"],
+)
+def test_the_gateway_gives_a_service_token_only_for_the_callees_its_client_may_call(
+    http, shop, shop_secrets: Secrets, client, secret_of, audience, status
+):
+    secret = (shop_secrets.folder / secret_of / "client-secret").read_text().strip()
+    response = http.post(
+        f"{shop.gateway}/oauth/token",
+        data={"grant_type": "client_credentials", "audience": audience},
+        auth=(client, secret),
+        timeout=10,
+    )
+    if status != 200:
+        assert_problem(response, status)
+        return
+    token = response.json()["access_token"]
+    orders = f"http://127.0.0.1:{dict(shop.ports.services)['orders']}"
+    # Made out to orders: orders takes it; payments and the gateway do not.
+    answer = http.get(f"{orders}/orders/no-such-order", headers=bearer(token), timeout=10)
+    assert answer.status_code in (400, 404), answer.text  # past the token check
+    payments = f"http://127.0.0.1:{dict(shop.ports.services)['payments']}/payments"
+    assert_problem(http.get(payments, headers=bearer(token), timeout=10), 401)
+    assert_problem(http.get(f"{shop.gateway}/api/orders", headers=bearer(token), timeout=10), 401)
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

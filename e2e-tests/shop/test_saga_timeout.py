@@ -9,7 +9,6 @@ import json
 
 import pytest
 
-from polyshop_dev.pieces import service_piece
 from support import poll
 from support.kafka_probe import committed, end_offsets, find_record
 from support.shop import Customer, running_shop
@@ -33,17 +32,6 @@ def shop(tmp_path_factory):
     # A stack of its own: this test stops a service, and sets short timeouts.
     with running_shop(tmp_path_factory.mktemp("timeouts"), ENV) as started:
         yield started
-
-
-def start_again(shop, name: str) -> None:
-    """Start a stopped service on its port, as start_shop started it."""
-    env = {
-        "REGISTRY_URL": f"http://127.0.0.1:{shop.ports.registry}",
-        "KAFKA_BOOTSTRAP_SERVERS": shop.bootstrap,
-        "DATA_DIR": str(shop.folder / "data"),
-        **ENV,
-    }
-    shop.stack.start(service_piece(name, dict(shop.ports.services)[name], env))
 
 
 def released(shop, order_id: str):
@@ -76,7 +64,7 @@ def test_orders_time_out_while_inventory_is_away_and_nothing_is_left_held(shop):
         order_ids = [answer.json()["id"] for answer in placed]
         ended = [alice.wait_until_finished(order_id, timeout=30) for order_id in order_ids]
     finally:
-        start_again(shop, "inventory")
+        shop.start_again("inventory")
 
     assert {(order["status"], order["reason"]) for order in ended} == {("CANCELLED", "timed out")}
 

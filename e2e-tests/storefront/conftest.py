@@ -11,12 +11,15 @@ import pytest
 from support.shop import Customer, Shop, running_shop
 
 LEASE_TTL_SECONDS = 3
+SYSTEM_VIEW_AGENT = "workshop-demo"
 
 
 @pytest.fixture(scope="package")
 def shop(tmp_path_factory) -> Iterator[Shop]:
     env = {"REGISTRY_LEASE_TTL_SECONDS": str(LEASE_TTL_SECONDS)}
-    with running_shop(tmp_path_factory.mktemp("storefront"), env) as started:
+    # A credential for the system view's test agent, a process of the tests' own.
+    agents = {SYSTEM_VIEW_AGENT: [SYSTEM_VIEW_AGENT]}
+    with running_shop(tmp_path_factory.mktemp("storefront"), env, agents) as started:
         yield started
 
 

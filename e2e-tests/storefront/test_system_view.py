@@ -10,12 +10,12 @@ from playwright.sync_api import expect
 
 from polyshop_dev.pieces import BIN, free_port
 from polyshop_dev.stack import Piece, http_ok
-from storefront.conftest import LEASE_TTL_SECONDS
+from storefront.conftest import LEASE_TTL_SECONDS, SYSTEM_VIEW_AGENT
 from support import poll, registered_ids
 from support.kafka_probe import send_raw
 from support.storefront import snap
 
-AGENT_SERVICE = "workshop-demo"
+AGENT_SERVICE = SYSTEM_VIEW_AGENT
 
 
 def start_agent(shop) -> Piece:
@@ -28,7 +28,7 @@ def start_agent(shop) -> Piece:
         env={
             "PORT": str(port),
             "REGISTRY_URL": f"http://127.0.0.1:{shop.ports.registry}",
-            "REGISTRY_TOKEN": "polyshop-dev-token",
+            "REGISTRY_TOKEN": shop.secret(AGENT_SERVICE, "registry-token"),
             "AGENT_SERVICE": AGENT_SERVICE,
         },
         url=f"http://127.0.0.1:{port}",

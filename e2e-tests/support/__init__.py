@@ -12,7 +12,9 @@ import requests
 
 T = TypeVar("T")
 
-REGISTRY_TOKEN = "e2e-registry-token"
+# The service names the registry tests' agents register as: each has a
+# registry credential of its own (conftest.py, `registry_secrets`).
+AGENT_SERVICES = ("alpha", "watcher", "python-svc", "node-svc", "leaver", "catalog", "payments")
 # A short lease keeps the tests quick; clients heartbeat at a third of it.
 LEASE_TTL = 3.0
 HEARTBEAT_INTERVAL = LEASE_TTL / 3

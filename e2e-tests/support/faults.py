@@ -47,7 +47,6 @@ PIECE_ENV = {"notifications": {"CONSUMER_RETRY_DELAYS": ",".join(map(str, RETRY_
 
 @dataclass
 class FaultShop(Shop):
-    env: dict[str, str] = field(default_factory=dict)
     pieces: dict[str, Piece] = field(default_factory=dict)
     order_ids: dict[str, str] = field(default_factory=dict)  # id → user, every order placed
 

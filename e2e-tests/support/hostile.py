@@ -8,11 +8,13 @@ import json
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
-import jwt
 import requests
 import schemathesis
+
+from polyshop_common.signing import SigningKey
 
 PROBLEM_JSON = "application/problem+json"
 # The first path of each service's API, as the gateway routes it.
@@ -35,9 +37,25 @@ SQL_INJECTIONS = [
 
 @dataclass(frozen=True)
 class Secrets:
-    jwt_secret: str
-    registry_token: str
+    """The run's generated secrets (polyshop_dev.secrets) and the users' passwords."""
+
+    folder: Path
     passwords: dict[str, str] = field(default_factory=dict)
+
+    def signing_key(self) -> SigningKey:
+        return SigningKey.from_pem_file(self.folder / "gateway" / "signing-key.pem")
+
+    def registry_token(self, credential: str) -> str:
+        return (self.folder / credential / "registry-token").read_text().strip()
+
+    def every_value(self) -> dict[str, str]:
+        """Every secret by a name for it: files (a key's base64 body) and passwords."""
+        values = {f"{user}'s password": password for user, password in self.passwords.items()}
+        for path in self.folder.rglob("*"):
+            if path.is_file() and path.suffix != ".json":  # the JSON files hold digests
+                body = [line for line in path.read_text().splitlines() if "-----" not in line]
+                values[str(path.relative_to(self.folder))] = "".join(body)
+        return values
 
 
 @dataclass(frozen=True)
@@ -57,10 +75,10 @@ class Door:
         return {"Authorization": f"Bearer {self.token}"}
 
 
-def sign(claims: Mapping[str, Any], secret: str, ttl: int = 600) -> str:
-    """An HS256 token as the gateway issues them, `iat` and `exp` added."""
+def sign(claims: Mapping[str, Any], key: SigningKey, ttl: int = 600) -> str:
+    """A token signed with `key` as the gateway signs them, `iat` and `exp` added."""
     now = int(time.time())
-    return jwt.encode({"iat": now, "exp": now + ttl, **claims}, secret, algorithm="HS256")
+    return key.sign({"iat": now, "exp": now + ttl, **claims})
 
 
 def b64(data: bytes) -> str:

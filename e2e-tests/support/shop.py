@@ -12,9 +12,9 @@ from pathlib import Path
 
 import requests
 
-from polyshop_dev import kafka
-from polyshop_dev.pieces import Ports, free_port, kafka_piece
-from polyshop_dev.shop import start_shop
+from polyshop_dev import kafka, secrets
+from polyshop_dev.pieces import Ports, free_port, kafka_piece, service_piece
+from polyshop_dev.shop import shop_env, start_shop
 from polyshop_dev.stack import Stack
 from support import poll
 
@@ -28,6 +28,7 @@ class Shop:
     ports: Ports
     kafka_ports: tuple[int, int]
     gateway: str = ""
+    env: dict[str, str] = field(default_factory=dict)
 
     @property
     def bootstrap(self) -> str:
@@ -39,14 +40,29 @@ class Shop:
     def stop_kafka(self) -> None:
         self.stack.stop("kafka")
 
+    def start_again(self, name: str) -> None:
+        """Start a stopped service on its port, as start_shop started it."""
+        common = shop_env(self.ports, self.bootstrap, self.folder / "data", self.env)
+        self.stack.start(service_piece(name, dict(self.ports.services)[name], common))
+
+    def secret(self, piece: str, name: str) -> str:
+        """One of the run's generated secrets (the storefront's operator token, say)."""
+        return secrets.read(self.folder / "secrets", piece, name)
+
 
 @contextmanager
-def running_shop(folder: Path, env: dict[str, str] | None = None) -> Iterator[Shop]:
+def running_shop(
+    folder: Path,
+    env: dict[str, str] | None = None,
+    registrants: dict[str, list[str]] | None = None,
+) -> Iterator[Shop]:
     """A broker of its own (tests stop it, and no other test's events reach
     these consumers), the registry, the five services and the gateway;
-    `env` is set for every piece but the broker."""
+    `env` is set for every piece but the broker; `registrants` are registry
+    credentials for the tests' own processes (name -> service names)."""
+    secrets.generate(folder / "secrets", registrants)
     with Stack(folder / "logs") as stack:
-        shop = Shop(stack, folder, Ports.spare(), (free_port(), free_port()))
+        shop = Shop(stack, folder, Ports.spare(), (free_port(), free_port()), env=dict(env or {}))
         shop.start_kafka()
         kafka.ensure_topics(shop.bootstrap)
         start_shop(stack, shop.ports, shop.bootstrap, folder / "data", env)

@@ -28,6 +28,7 @@ from pathlib import Path
 import requests
 
 from polyshop_common.registry import Registration, RegistryApi
+from polyshop_dev import secrets
 
 sys.path.insert(0, str(Path(__file__).parent))
 from report import write_report
@@ -36,7 +37,6 @@ from wrk import median, run_wrk
 REPO = Path(__file__).resolve().parents[2]
 BENCH = Path(__file__).resolve().parent
 GUNICORN = str(REPO / ".venv/bin/gunicorn")
-TOKEN = "bench-token"
 ROUTES = "routes:\n  - {prefix: /api/bench, service: bench, auth: false, rate_limit: null}\n"
 NGINX_CONF = """
 worker_processes 2;
@@ -107,12 +107,14 @@ def wait_ok(url: str, timeout: float = 30) -> None:
 def start_all(stack: ExitStack, tmp: Path, gateway_args: list[str]) -> dict[str, str]:
     ports = {name: free_port() for name in ("registry", "upstream", "gateway", "nginx")}
     registry = f"http://127.0.0.1:{ports['registry']}"
+    keys = secrets.generate(tmp / "secrets", {"bench": ["bench"]})
     start(
         stack,
         [GUNICORN, "-c", "registry/gunicorn.conf.py", "registry.wsgi:app"],
         tmp / "registry.log",
         PORT=str(ports["registry"]),
-        REGISTRY_TOKEN=TOKEN,
+        POLYSHOP_MODE="development",
+        **secrets.piece_env("registry", keys),
     )
     start(
         stack,
@@ -140,7 +142,9 @@ def start_all(stack: ExitStack, tmp: Path, gateway_args: list[str]) -> dict[str,
         PORT=str(ports["gateway"]),
         REGISTRY_URL=registry,
         GATEWAY_ROUTES_FILE=str(tmp / "routes.yaml"),
-        JWT_SECRET="b" * 32,
+        POLYSHOP_MODE="development",
+        AUTH_ISSUER=f"http://127.0.0.1:{ports['gateway']}",
+        **secrets.piece_env("gateway", keys),
     )
     (tmp / "nginx.conf").write_text(NGINX_CONF.format(tmp=tmp, **ports))
     nginx = shutil.which("nginx") or "/usr/sbin/nginx"
@@ -151,7 +155,10 @@ def start_all(stack: ExitStack, tmp: Path, gateway_args: list[str]) -> dict[str,
     )
     wait_ok(registry + "/v1/services")
     registration = Registration(
-        RegistryApi(registry, token=TOKEN), "bench", "127.0.0.1", ports["upstream"]
+        RegistryApi(registry, token=secrets.read(keys, "bench", "registry-token")),
+        "bench",
+        "127.0.0.1",
+        ports["upstream"],
     )
     registration.start()
     stack.callback(registration.close)

@@ -1,67 +1,140 @@
-"""Authentication: demo users get HS256 tokens; protected routes check them.
+"""Authentication: the gateway is the one token issuer; protected routes check tokens.
 
-`POST /auth/token` trades a demo user's name and password for a JWT signed
-with JWT_SECRET. On a route that needs auth, the `authenticate` step accepts
-only a token this gateway could have signed, not expired, and tells the
-upstream who the user is with `X-User`. The same `Authorization` header goes
-on unchanged, so a service can verify the token itself and a request sent
-straight to a service's port cannot claim to be anyone.
+`POST /auth/token` trades a user's name and password for a JWT signed with
+the gateway's private Ed25519 key (`iss` this gateway, `aud` "polyshop").
+The issuer's public endpoints (metadata, keys, service tokens for services'
+own calls) come from polyshop_common.issuer, registered here too.
+
+On a route that needs auth, the `authenticate` step accepts only a user
+token this gateway signed, unexpired, within the lifetime cap; a service
+token is refused at the public door. The user goes upstream as `X-User`
+beside the unchanged `Authorization` header, and every service verifies
+the token again itself, with the public keys.
+
+Failed log-ins are limited per user name and per client address, so
+guessing a password costs an attacker the window, not milliseconds.
 """
 
 from __future__ import annotations
 
-import hmac
+import logging
+import threading
 import time
+from collections import deque
 from collections.abc import Callable
 
 import jwt
 from flask import Blueprint, Flask, current_app, g, request
 
+from gateway.users import Users
+from polyshop_common.identity import (
+    InvalidToken,
+    TokenVerifier,
+    register_identity,
+    unauthorized,
+)
+from polyshop_common.issuer import Issuer, register_issuer
 from polyshop_common.problems import Problem
+from polyshop_common.signing import user_claims
 
-ALGORITHM = "HS256"
+log = logging.getLogger(__name__)
+
+EXTENSION = "gateway.auth"
 
 bp = Blueprint("auth", __name__)
 
 
-class TokenIssuer:
+class OwnKeys:
+    """The gateway verifies its own tokens with its own public keys, no HTTP."""
+
+    def __init__(self, issuer: Issuer) -> None:
+        self.issuer = issuer
+
+    def key_for(self, token: str) -> object:
+        try:
+            kid = jwt.get_unverified_header(token).get("kid")
+        except jwt.PyJWTError as error:
+            raise InvalidToken(f"unreadable header: {error}") from error
+        for key in (self.issuer.key, *self.issuer.retired):
+            if key.kid == kid:
+                return key.private_key.public_key()
+        raise InvalidToken(f"unknown key id {kid!r}")
+
+
+class LoginLimiter:
+    """Failed log-ins per key (a user name, an address) in a sliding window.
+
+    Counted in this worker's memory, as the rate limit is: with several
+    workers each allows the limit (a shared store such as Redis makes it one).
+    """
+
     def __init__(
         self,
-        secret: str,
-        users: dict[str, str],
-        ttl_seconds: int,
-        clock: Callable[[], float] = time.time,
+        per_user: int,
+        per_address: int,
+        window_seconds: float,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = 100_000,
     ) -> None:
-        self.secret = secret
+        self.limits = {"user": per_user, "address": per_address}
+        self.window = window_seconds
+        self.clock = clock
+        self.max_keys = max_keys
+        self._failures: dict[tuple[str, str], deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def retry_after(self, user: str, address: str) -> int:
+        """Seconds until a log-in may be tried again; 0 when it may be now."""
+        now = self.clock()
+        with self._lock:
+            waits = [
+                self._wait(("user", user), now),
+                self._wait(("address", address), now),
+            ]
+        return max(waits)
+
+    def failed(self, user: str, address: str) -> None:
+        now = self.clock()
+        with self._lock:
+            if len(self._failures) >= self.max_keys:
+                self._forget_old(now)
+            for key in (("user", user), ("address", address)):
+                self._failures.setdefault(key, deque()).append(now)
+
+    def _wait(self, key: tuple[str, str], now: float) -> int:
+        times = self._failures.get(key)
+        if not times:
+            return 0
+        while times and times[0] <= now - self.window:
+            times.popleft()
+        if len(times) < self.limits[key[0]]:
+            return 0
+        return max(1, int(times[0] + self.window - now) + 1)
+
+    def _forget_old(self, now: float) -> None:
+        for key in [k for k, t in self._failures.items() if not t or t[-1] <= now - self.window]:
+            del self._failures[key]
+
+
+class UserTokens:
+    def __init__(self, issuer: Issuer, users: Users, ttl_seconds: int) -> None:
+        self.issuer = issuer
         self.users = users
         self.ttl_seconds = ttl_seconds
-        self.clock = clock
 
     def issue(self, username: str, password: str) -> str | None:
-        expected = self.users.get(username)
-        if expected is None or not hmac.compare_digest(expected.encode(), password.encode()):
+        if not self.users.check(username, password):
             return None
-        now = int(self.clock())
-        claims = {"sub": username, "iat": now, "exp": now + self.ttl_seconds}
-        return jwt.encode(claims, self.secret, algorithm=ALGORITHM)
-
-    def verify(self, token: str) -> str:
-        """The token's user; raises jwt.InvalidTokenError for any bad token.
-
-        Naming the one accepted algorithm is what refuses `alg: none` and
-        tokens signed some other way.
-        """
-        claims = jwt.decode(
-            token,
-            self.secret,
-            algorithms=[ALGORITHM],
-            options={"require": ["sub", "exp", "iat"]},
-        )
-        return str(claims["sub"])
+        claims = user_claims(self.issuer.url, username, self.ttl_seconds, int(time.time()))
+        return self.issuer.key.sign(claims)
 
 
-def register_auth(app: Flask, issuer: TokenIssuer) -> None:
-    app.extensions["gateway.auth"] = issuer
+def register_auth(
+    app: Flask, issuer: Issuer, users: Users, ttl_seconds: int, limiter: LoginLimiter
+) -> None:
+    app.extensions[EXTENSION] = (UserTokens(issuer, users, ttl_seconds), limiter)
+    register_issuer(app, issuer)
+    register_identity(app, TokenVerifier(issuer.url, None, OwnKeys(issuer)))
     app.register_blueprint(bp)
     app.before_request(authenticate)
 
@@ -73,11 +146,25 @@ def issue_token():
         isinstance(body.get(key), str) for key in ("username", "password")
     ):
         raise Problem(400, "Bad request", 'Send {"username": "...", "password": "..."}.')
-    issuer: TokenIssuer = current_app.extensions["gateway.auth"]
-    token = issuer.issue(body["username"], body["password"])
+    tokens, limiter = current_app.extensions[EXTENSION]
+    username, address = body["username"], request.remote_addr or "unknown"
+    wait = limiter.retry_after(username, address)
+    if wait:
+        log.warning(
+            "log-ins refused: too many failures",
+            extra={"security_event": "login_throttled", "client": address},
+        )
+        raise Problem(
+            429,
+            "Too Many Requests",
+            "Too many failed log-ins; try again later.",
+            headers={"Retry-After": str(wait)},
+        )
+    token = tokens.issue(username, body["password"])
     if token is None:
+        limiter.failed(username, address)
         raise Problem(401, "Unauthorized", "Unknown user or wrong password.")
-    return {"access_token": token, "token_type": "Bearer", "expires_in": issuer.ttl_seconds}
+    return {"access_token": token, "token_type": "Bearer", "expires_in": tokens.ttl_seconds}
 
 
 def _json_body() -> object:
@@ -96,18 +183,10 @@ def authenticate() -> None:
         return
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
-        raise Problem(
-            401,
-            "Unauthorized",
-            "This route needs a bearer token.",
-            headers={"WWW-Authenticate": 'Bearer realm="polyshop"'},
-        )
+        raise unauthorized("This route needs a bearer token.")
     try:
-        g.user = current_app.extensions["gateway.auth"].verify(token.strip())
-    except jwt.InvalidTokenError as error:
-        raise Problem(
-            401,
-            "Unauthorized",
-            f"The bearer token is not valid: {error}.",
-            headers={"WWW-Authenticate": 'Bearer realm="polyshop", error="invalid_token"'},
-        ) from None
+        principal = current_app.extensions["polyshop.identity"].verify(token.strip())
+    except InvalidToken as error:
+        log.info("bearer token refused", extra={"reason": str(error)})
+        raise unauthorized("The bearer token is not valid.", invalid=True) from None
+    g.user = principal.name

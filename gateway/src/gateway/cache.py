@@ -2,23 +2,35 @@
 
 A hit is answered by the gateway alone (`X-Cache: HIT`, with `Age`); a miss
 goes upstream (`X-Cache: MISS`) and a `200` answer is kept for the route's
-TTL, unless the upstream said `Cache-Control: no-store` or `private`. The
-key holds the user, so one user's answer never reaches another, and the
-`Accept-Encoding`, so a compressed body only reaches a client that asked.
+TTL. A shared cache must never hand one client's answer to another, so:
+
+- a request with `Authorization` or `Cookie` is neither answered from the
+  cache nor stored: its answer may be made for whoever sent them, even on
+  a public route (the service may read the token itself);
+- an answer that sets a cookie, or says `Cache-Control: private` or
+  `no-store`, or `Vary: *`, is not stored;
+- an answer with `Vary` is stored per value of the request headers it
+  names (RFC 9111 4.1), and every answer per `Accept-Encoding`, so a
+  compressed body only reaches a client that asked for one.
 """
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from flask import Flask, Response, current_app, g, request
 
 # Headers that belong to one response, not to what is cached.
 NOT_CACHED_HEADERS = frozenset({"x-request-id", "x-cache", "age", "retry-after"})
+# Request headers that say who is asking.
+CREDENTIALS = ("Authorization", "Cookie")
 MAX_BODY_BYTES = 256 * 1024
+
+Base = tuple[str, str]  # path with query, Accept-Encoding
+Key = tuple[Base, tuple[str, ...]]  # the base, and "name:value" per header the answer varies on
 
 
 @dataclass(frozen=True)
@@ -34,17 +46,23 @@ class ResponseCache:
     def __init__(self, clock: Callable[[], float] = time.monotonic, max_entries: int = 1024):
         self.clock = clock
         self.max_entries = max_entries
-        self._entries: dict[tuple[str, ...], Entry] = {}
+        self._entries: dict[Key, Entry] = {}
+        # The request headers the last answer stored for a base varies on.
+        self._vary: dict[Base, tuple[str, ...]] = {}
         self._lock = threading.Lock()
 
-    def get(self, key: tuple[str, ...]) -> Entry | None:
+    def get(self, base: Base, request_headers: Mapping[str, str]) -> Entry | None:
+        key = (base, variant(self._vary.get(base, ()), request_headers))
         entry = self._entries.get(key)
         if entry is None or entry.expires_at <= self.clock():
             return None
         return entry
 
-    def put(self, key: tuple[str, ...], response: Response, ttl: float) -> None:
+    def put(
+        self, base: Base, request_headers: Mapping[str, str], response: Response, ttl: float
+    ) -> None:
         now = self.clock()
+        names = vary_names(response)
         headers = [
             (name, value)
             for name, value in response.headers.items()
@@ -54,12 +72,27 @@ class ResponseCache:
         with self._lock:
             if len(self._entries) >= self.max_entries:
                 self._evict(now)
-            self._entries[key] = entry
+            self._vary[base] = names
+            self._entries[(base, variant(names, request_headers))] = entry
 
     def _evict(self, now: float) -> None:
         expired = [key for key, entry in self._entries.items() if entry.expires_at <= now]
         for key in expired or list(self._entries)[: self.max_entries // 10 + 1]:
             del self._entries[key]
+        kept = {base for base, _ in self._entries}
+        self._vary = {base: names for base, names in self._vary.items() if base in kept}
+
+
+def variant(names: tuple[str, ...], request_headers: Mapping[str, str]) -> tuple[str, ...]:
+    # The names are part of the key, so a base whose answer starts to vary on
+    # another header never matches an entry stored under the old one.
+    return tuple(f"{name}:{request_headers.get(name, '').strip()}" for name in names)
+
+
+def vary_names(response: Response) -> tuple[str, ...]:
+    """The request headers the answer varies on, lower-cased and sorted."""
+    values = ",".join(response.headers.getlist("Vary"))
+    return tuple(sorted({name.strip().lower() for name in values.split(",") if name.strip()}))
 
 
 def register_cache(app: Flask, cache: ResponseCache) -> None:
@@ -71,19 +104,17 @@ def register_cache(app: Flask, cache: ResponseCache) -> None:
 def serve_from_cache() -> Response | None:
     """Policy step: answer a GET from the cache when a fresh copy is there."""
     route = g.get("route")
-    g.cache_key = None
+    g.cache_base = None
     if route is None or route.cache_ttl_seconds <= 0 or request.method != "GET":
         return None
-    g.cache_key = (
-        g.get("user") or "",
-        request.full_path,
-        request.headers.get("Accept-Encoding", ""),
-    )
+    if any(name in request.headers for name in CREDENTIALS) or g.get("user"):
+        return None
+    g.cache_base = (request.full_path, request.headers.get("Accept-Encoding", ""))
     cache: ResponseCache = current_app.extensions["gateway.cache"]
-    entry = cache.get(g.cache_key)
+    entry = cache.get(g.cache_base, request.headers)
     if entry is None:
         return None
-    g.cache_key = None  # nothing to store after a hit
+    g.cache_base = None  # nothing to store after a hit
     response = Response(entry.body, entry.status, entry.headers)
     response.headers["Age"] = str(int(cache.clock() - entry.stored_at))
     response.headers["X-Cache"] = "HIT"
@@ -91,13 +122,13 @@ def serve_from_cache() -> Response | None:
 
 
 def store_in_cache(response: Response) -> Response:
-    key = g.get("cache_key")
-    if key is None:
+    base = g.get("cache_base")
+    if base is None:
         return response
     response.headers["X-Cache"] = "MISS"
     if is_storable(response):
         cache: ResponseCache = current_app.extensions["gateway.cache"]
-        cache.put(key, response, g.route.cache_ttl_seconds)
+        cache.put(base, request.headers, response, g.route.cache_ttl_seconds)
     return response
 
 
@@ -110,5 +141,7 @@ def is_storable(response: Response) -> bool:
         response.status_code == 200
         and not response.is_streamed
         and not directives & {"no-store", "private"}
+        and "Set-Cookie" not in response.headers
+        and "*" not in vary_names(response)
         and (response.content_length or 0) <= MAX_BODY_BYTES
     )

@@ -1,20 +1,36 @@
 """The gateway's settings: read from the environment once, in one place.
 
-Every value has a default that works for `make up`; a value set in the
-environment wins. Tests build a `Config` directly instead.
+Plain settings have defaults that work for `make up`; secrets have none
+(docs/security.md). The signing key comes from `JWT_SIGNING_KEY_FILE`;
+service clients from `AUTH_CLIENTS_FILE`; users from `GATEWAY_USERS_FILE`,
+hashed. The demo users exist only in development mode (`POLYSHOP_MODE=
+development`), which the gateway announces in its log. Tests build a
+`Config` directly instead.
 """
 
 from __future__ import annotations
 
-import logging
+import json
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-DEFAULT_JWT_SECRET = "polyshop-dev-secret-not-for-production"
-DEFAULT_ROUTES_FILE = Path(__file__).with_name("routes.yaml")
+from gateway.users import Users
+from polyshop_common.identity import RULES
+from polyshop_common.settings import (
+    DEVELOPMENT,
+    PRODUCTION,
+    ConfigError,
+    EnvReader,
+    log_level,
+    no_spaces,
+    port,
+    seconds,
+)
+from polyshop_common.signing import Clients, SigningKey
 
-log = logging.getLogger(__name__)
+DEFAULT_ROUTES_FILE = Path(__file__).with_name("routes.yaml")
 
 
 @dataclass(frozen=True)
@@ -22,11 +38,14 @@ class Config:
     port: int = 8080
     host: str = "127.0.0.1"
     registry_url: str = "http://127.0.0.1:8761"
-    registry_token: str = "polyshop-dev-token"
-    jwt_secret: str = DEFAULT_JWT_SECRET
+    # The tokens' `iss`: where services find this gateway's public keys.
+    issuer: str = "http://127.0.0.1:8080"
+    signing_key: SigningKey = field(default_factory=SigningKey.generate)
+    clients: Clients = field(default_factory=lambda: Clients({}))
+    users: Users = field(default_factory=Users)
+    mode: str = PRODUCTION
     jwt_ttl_seconds: int = 3600
     routes_file: Path = DEFAULT_ROUTES_FILE
-    users: dict[str, str] = field(default_factory=lambda: {"alice": "wonderland", "bob": "builder"})
     log_level: str = "INFO"
     # Largest request body the gateway accepts and forwards (413 above it).
     max_body_bytes: int = 1024 * 1024
@@ -37,33 +56,73 @@ class Config:
     breaker_cooldown_seconds: float = 10.0
     # Seconds discovery may take for its first answer before /readyz says no.
     discovery_wait_seconds: float = 30.0
+    # Failed log-ins allowed per user name, and per client address, in a window.
+    login_failures_per_user: int = 5
+    login_failures_per_address: int = 30
+    login_window_seconds: float = 300.0
 
     @classmethod
-    def from_env(cls) -> Config:
-        env = os.environ
-        config = cls(
-            port=int(env.get("PORT", "8080")),
-            host=env.get("HOST", "127.0.0.1"),
-            registry_url=env.get("REGISTRY_URL", "http://127.0.0.1:8761"),
-            registry_token=env.get("REGISTRY_TOKEN", "polyshop-dev-token"),
-            jwt_secret=env.get("JWT_SECRET", DEFAULT_JWT_SECRET),
-            jwt_ttl_seconds=int(env.get("JWT_TTL_SECONDS", "3600")),
-            routes_file=Path(env.get("GATEWAY_ROUTES_FILE", str(DEFAULT_ROUTES_FILE))),
-            users=parse_users(env.get("GATEWAY_USERS", "alice:wonderland,bob:builder")),
-            log_level=env.get("LOG_LEVEL", "INFO"),
-            balancer=env.get("GATEWAY_BALANCER", "round_robin"),
+    def from_env(cls, environ: Mapping[str, str] = os.environ) -> Config:
+        env = EnvReader(environ)
+        mode = env.mode()
+        return cls(
+            port=env.read("PORT", port, 8080),
+            host=env.read("HOST", no_spaces, "127.0.0.1"),
+            registry_url=env.read("REGISTRY_URL", str, "http://127.0.0.1:8761"),
+            issuer=env.issuer(),
+            signing_key=_signing_key(env),
+            clients=Clients.from_json(_file(env, "AUTH_CLIENTS_FILE", '{"clients": []}')),
+            users=_users(env, mode),
+            mode=mode,
+            jwt_ttl_seconds=env.read("JWT_TTL_SECONDS", _token_lifetime, 3600),
+            routes_file=env.read("GATEWAY_ROUTES_FILE", Path, DEFAULT_ROUTES_FILE),
+            log_level=env.read("LOG_LEVEL", log_level, "INFO"),
+            balancer=env.read("GATEWAY_BALANCER", str, "round_robin"),
+            login_failures_per_user=env.read("GATEWAY_LOGIN_FAILURES_PER_USER", positive, 5),
+            login_failures_per_address=env.read("GATEWAY_LOGIN_FAILURES_PER_ADDRESS", positive, 30),
+            login_window_seconds=env.read("GATEWAY_LOGIN_WINDOW_SECONDS", seconds, 300.0),
         )
-        if config.jwt_secret == DEFAULT_JWT_SECRET:
-            log.warning("JWT_SECRET is the development default; set it outside a workshop")
-        return config
 
 
-def parse_users(text: str) -> dict[str, str]:
-    """`"alice:wonderland,bob:builder"` -> `{"alice": "wonderland", "bob": "builder"}`."""
-    users = {}
-    for pair in filter(None, (part.strip() for part in text.split(","))):
-        name, sep, password = pair.partition(":")
-        if not sep or not name or not password:
-            raise ValueError(f"GATEWAY_USERS entry {pair!r} is not name:password")
-        users[name] = password
-    return users
+def _signing_key(env: EnvReader) -> SigningKey:
+    path = env.read("JWT_SIGNING_KEY_FILE", Path, None)
+    if path is None:
+        raise ConfigError(
+            "JWT_SIGNING_KEY_FILE must name the gateway's Ed25519 private key (PEM); "
+            "`make secrets` writes one"
+        )
+    try:
+        return SigningKey.from_pem_file(path)
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"JWT_SIGNING_KEY_FILE={str(path)!r}: {error}") from None
+
+
+def _users(env: EnvReader, mode: str) -> Users:
+    text = _file(env, "GATEWAY_USERS_FILE", None)
+    if text is not None:
+        return Users.from_json(text)
+    return Users.demo() if mode == DEVELOPMENT else Users()
+
+
+def _file(env: EnvReader, name: str, default: str | None) -> str | None:
+    path = env.read(name, Path, None)
+    if path is None:
+        return default
+    try:
+        text = path.read_text(encoding="utf-8")
+        json.loads(text)
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"{name}={str(path)!r} is not a readable JSON file: {error}") from None
+    return text
+
+
+def _token_lifetime(raw: str) -> int:
+    if not raw.isdigit() or not 60 <= int(raw) <= RULES.max_user_seconds:
+        raise ValueError(f"expected seconds from 60 to {RULES.max_user_seconds}")
+    return int(raw)
+
+
+def positive(raw: str) -> int:
+    if not raw.isdigit() or int(raw) < 1:
+        raise ValueError("expected a whole number, 1 or more")
+    return int(raw)

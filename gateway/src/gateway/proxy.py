@@ -10,6 +10,8 @@ and body back unchanged (a `text/event-stream` body chunk by chunk;
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from flask import Blueprint, Flask, Response, current_app, g, request
 from werkzeug.exceptions import NotFound
 
@@ -17,20 +19,21 @@ from gateway.routes import API_PREFIX, RoutedPath, upstream_path
 from gateway.upstreams import Exchange, Upstreams
 from polyshop_common.body import read_body
 
-# Headers that describe one connection, not the message: never forwarded.
+# Headers that describe one connection, not the message, are never passed
+# on, either way: these, every `Proxy-*` one, and those the message's own
+# `Connection` names (RFC 9110 7.6.1), which its sender meant for this hop
+# alone.
 HOP_BY_HOP = frozenset(
     {
         "connection",
         "keep-alive",
-        "proxy-authenticate",
-        "proxy-authorization",
         "te",
         "trailer",
         "transfer-encoding",
         "upgrade",
     }
 )
-# Headers the gateway sets itself (from the client's values where it keeps them).
+# Headers the gateway sets itself, whatever the client sent.
 GATEWAY_SET = frozenset(
     {
         "x-forwarded-for",
@@ -41,7 +44,7 @@ GATEWAY_SET = frozenset(
         "traceparent",
     }
 )
-NOT_FORWARDED = HOP_BY_HOP | GATEWAY_SET | {"host", "content-length"}
+NOT_FORWARDED = GATEWAY_SET | {"host", "content-length"}
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
 bp = Blueprint("proxy", __name__)
@@ -93,18 +96,31 @@ def is_identity_header(name: str) -> bool:
     return lowered == "x-user" or lowered.startswith("x-user-")
 
 
+def connection_scoped(connection_values: list[str]) -> Callable[[str], bool]:
+    """Whether a header belongs to this hop only, given the `Connection` values."""
+    named = {token.strip().lower() for value in connection_values for token in value.split(",")}
+
+    def scoped(name: str) -> bool:
+        lowered = name.lower()
+        return lowered in HOP_BY_HOP or lowered in named or lowered.startswith("proxy-")
+
+    return scoped
+
+
 def outbound_headers() -> dict[str, str]:
-    """The client's headers, minus hop-by-hop and identity ones, plus the gateway's."""
+    """The client's end-to-end headers, minus identity ones, plus the gateway's."""
+    hop_only = connection_scoped(request.headers.getlist("Connection"))
     headers = {
         name: value
         for name, value in request.headers.items()
-        if name.lower() not in NOT_FORWARDED and not is_identity_header(name)
+        if not hop_only(name) and name.lower() not in NOT_FORWARDED and not is_identity_header(name)
     }
     if g.get("user"):
         headers["X-User"] = g.user
-    forwarded_for = request.headers.get("X-Forwarded-For")
-    address = request.remote_addr or ""
-    headers["X-Forwarded-For"] = f"{forwarded_for}, {address}" if forwarded_for else address
+    # The gateway is the first hop: what a client claims about earlier hops
+    # is not kept (it would let any client pick the address services log
+    # and rate-limit by).
+    headers["X-Forwarded-For"] = request.remote_addr or ""
     headers["X-Forwarded-Host"] = request.host
     headers["X-Forwarded-Proto"] = request.scheme
     # Services build links (a Location header) as the client sees them; a
@@ -119,10 +135,11 @@ def outbound_headers() -> dict[str, str]:
 
 def to_response(exchange: Exchange) -> Response:
     upstream = exchange.headers
+    hop_only = connection_scoped(upstream.getlist("Connection"))
     headers = [
         (name, value)
         for name, value in upstream.iteritems()
-        if name.lower() not in HOP_BY_HOP and name.lower() != "content-length"
+        if not hop_only(name) and name.lower() != "content-length"
     ]
     if upstream.get("Content-Type", "").startswith("text/event-stream"):
         response = Response(exchange.stream(), exchange.status, headers)

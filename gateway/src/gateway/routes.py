@@ -16,18 +16,19 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, unquote
+from urllib.parse import quote
 
 import yaml
 from flask import Flask, current_app, g, request
 from werkzeug.routing import PathConverter, ValidationError
 
+from gateway.front_door import has_dot_segment
 from polyshop_common.problems import Problem
 
 API_PREFIX = "/api"
 # What the gateway answers itself: the API (whose routes are all under /api)
 # and its own endpoints. A route outside /api never gets these paths.
-GATEWAY_PATHS = (API_PREFIX, "/healthz", "/readyz", "/auth", "/gateway")
+GATEWAY_PATHS = (API_PREFIX, "/healthz", "/readyz", "/auth", "/gateway", "/oauth", "/.well-known")
 # "/" or "/segment/segment...": no empty, "." or ".." segment.
 PREFIX_PATTERN = re.compile(r"^/$|^(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+$")
 
@@ -118,12 +119,13 @@ def _prefix(text: str) -> str:
 def upstream_path(environ: dict[str, Any], path: str, query: bytes, strip: str = API_PREFIX) -> str:
     """The path and query sent upstream: as the client wrote them, minus `strip`.
 
-    The raw form keeps what decoding would change (`a%2Fb` stays one
-    segment). Under /api the result always starts with the route's own
-    segment; a path sent unchanged has no such anchor, so one an upstream
-    could misread is refused: `//host` reads as a host to URL parsers, and a
-    `.` or `..` segment climbs out of what the route serves. Browsers never
-    send either (they resolve them first).
+    The raw form keeps what decoding would change. Under /api the result
+    always starts with the route's own segment; a path sent unchanged has no
+    such anchor, so one an upstream could misread is refused: `//host` reads
+    as a host to URL parsers, and a `.` or `..` segment climbs out of what
+    the route serves. The front door refuses the latter for every route
+    already; this check holds even without it. Browsers never send either
+    (they resolve them first).
     """
     raw = environ.get("RAW_URI") or environ.get("REQUEST_URI") or ""
     if not raw.startswith(strip + "/"):
@@ -135,8 +137,7 @@ def upstream_path(environ: dict[str, Any], path: str, query: bytes, strip: str =
 
 
 def is_plain_path(path: str) -> bool:
-    segments = path.split("/")[1:]
-    return not path.startswith("//") and all(unquote(s) not in (".", "..") for s in segments)
+    return not path.startswith("//") and not has_dot_segment(path)
 
 
 class RoutedPath(PathConverter):

@@ -160,12 +160,16 @@ class Upstreams:
 
 
 def _failure(error: Exception | None) -> Problem:
+    """The client's answer names what went wrong in the gateway's words; the
+    client library's message (hosts, ports, its own class names) goes only
+    to the log."""
+    log.warning("upstream call failed: %r", error)
     # NewConnectionError (refused) is a ConnectTimeoutError to urllib3, but not a timeout.
     if isinstance(error, NewConnectionError):
         return Problem(502, "Bad gateway", "The upstream refused the connection.")
     if isinstance(error, (urllib3.exceptions.TimeoutError, TimeoutError)):
         return Problem(504, "Gateway timeout", "The upstream did not answer in time.")
-    return Problem(502, "Bad gateway", f"The upstream failed: {type(error).__name__}.")
+    return Problem(502, "Bad gateway", "The upstream failed before a whole answer came back.")
 
 
 def make_pools(pool_maxsize: int) -> urllib3.PoolManager:

@@ -8,6 +8,8 @@ fixture starts is stopped in its teardown, also when the test fails.
 
 from __future__ import annotations
 
+import hashlib
+import json
 import os
 import socket
 import subprocess
@@ -25,12 +27,13 @@ from werkzeug.serving import make_server
 
 from gateway import close_app, create_app
 from gateway.config import Config
+from gateway.users import Users
 from polyshop_common.registry import Discovery, Registration, RegistryApi
 
 REPO = Path(__file__).resolve().parents[3]
 UPSTREAM_SERVER = Path(__file__).with_name("upstream_server.py")
 REGISTRY_TOKEN = "integration-token"
-JWT_SECRET = "integration-secret-of-at-least-32-bytes"
+ISSUER = "http://gateway.integration.test"
 
 ROUTES_YAML = """
 defaults: {auth: false, timeout_seconds: 3, retries: 1, rate_limit: null, cache_ttl_seconds: 0}
@@ -48,6 +51,9 @@ routes:
   - {prefix: /api/notifications, service: notifications, auth: true}
   - {prefix: /, service: storefront, timeout_seconds: 3}
 """
+
+
+DEMO = Users.demo()
 
 
 def wait_until(condition: Callable[[], object], timeout: float = 10.0, what: str = "") -> None:
@@ -73,13 +79,40 @@ def stop(process: subprocess.Popen) -> None:
             process.wait(5)
 
 
+# The services these tests' upstreams register as, all with one credential.
+UPSTREAM_SERVICES = [
+    "echo",
+    "fragile",
+    "ghost",
+    "streamer",
+    "orders",
+    "payments",
+    "notifications",
+    "storefront",
+    "door-echo",
+    "door-stream",
+    "door-broken",
+]
+
+
+def credentials_file(folder: Path) -> Path:
+    path = folder / "credentials.json"
+    entry = {
+        "name": "integration",
+        "token_sha256": hashlib.sha256(REGISTRY_TOKEN.encode()).hexdigest(),
+        "services": UPSTREAM_SERVICES,
+    }
+    path.write_text(json.dumps({"credentials": [entry]}))
+    return path
+
+
 @pytest.fixture(scope="session")
 def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     env = {
         **os.environ,
         "PORT": str(port),
-        "REGISTRY_TOKEN": REGISTRY_TOKEN,
+        "REGISTRY_CREDENTIALS_FILE": str(credentials_file(tmp_path_factory.mktemp("secrets"))),
         "REGISTRY_LEASE_TTL_SECONDS": "3",
     }
     log = (tmp_path_factory.mktemp("registry") / "registry.log").open("w")
@@ -199,7 +232,8 @@ def gateway(registry_url: str, tmp_path: Path) -> Iterator[Gateway]:
     config = Config(
         port=0,
         registry_url=registry_url,
-        jwt_secret=JWT_SECRET,
+        issuer=ISSUER,
+        users=DEMO,
         routes_file=routes_file,
         breaker_failures=3,
         breaker_cooldown_seconds=1.0,

@@ -12,9 +12,9 @@ PROBLEM = "application/problem+json"
 
 def test_strips_api_and_keeps_the_rest_of_the_path_and_the_query(gateway, echo_pair):
     gateway.wait_for("echo", 2)
-    response = gateway.get("/api/echo/items/a%2Fb?color=red&size=m")
+    response = gateway.get("/api/echo/items/caf%C3%A9%20au%20lait?color=red&size=m")
     assert response.status_code == 200
-    assert response.json()["path"] == "/echo/items/a%2Fb?color=red&size=m"
+    assert response.json()["path"] == "/echo/items/caf%C3%A9%20au%20lait?color=red&size=m"
 
 
 def test_spreads_requests_over_the_live_instances(gateway, echo_pair):

@@ -9,7 +9,12 @@ The test helpers answer below any first segment (the gateway sends
 
     /*/slow?seconds=S     answers after S seconds
     /*/events             server-sent events: one now, one after /*/events/release
-    /*/counter            a count that goes up by one per call (cache tests)
+    /*/counter?...        a count that goes up by one per call (cache tests);
+                          `no_store`, `private`, `set_cookie`, `vary=NAME`
+                          add what their names say to the answer
+    /*/hop                an answer with hop-by-hop headers (Connection names one)
+    /*/garbage            bytes that are not HTTP, then the connection closes
+    /*/cut                a body shorter than its Content-Length, then it closes
     /*/status/CODE        that status with a plain-text body
     /*/page               an HTML page
     POST /*/redirect?to=  303 to `to`, setting two cookies (a form's answer)
@@ -37,6 +42,32 @@ COUNTER = itertools.count(1)
 RELEASE = threading.Event()
 
 
+# Hop-by-hop headers on an answer; `Connection` names one more.
+HOP_HEADERS = {
+    "Connection": "X-Hop-Secret",
+    "X-Hop-Secret": "for the next hop only",
+    "Keep-Alive": "timeout=5",
+    "Proxy-Authenticate": "Basic",
+    "Proxy-Note": "for the next hop only",
+    "Trailer": "X-Checksum",
+    "Upgrade": "h2c",
+    "X-End-To-End": "kept",
+}
+
+
+def cache_headers(query: dict[str, str]) -> dict[str, str]:
+    headers = {}
+    if "no_store" in query:
+        headers["Cache-Control"] = "no-store"
+    if "private" in query:
+        headers["Cache-Control"] = "private, max-age=60"
+    if "set_cookie" in query:
+        headers["Set-Cookie"] = f"visitor={NAME}; Path=/"
+    if "vary" in query:
+        headers["Vary"] = query["vary"]
+    return headers
+
+
 class Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
 
@@ -60,8 +91,18 @@ class Handler(BaseHTTPRequestHandler):
             page = f"<!doctype html><title>{NAME}</title><h1>Shop</h1>".encode()
             self.send_body(200, page, "text/html; charset=utf-8")
         elif helper == "/counter":
-            headers = {"Cache-Control": "no-store"} if "no_store" in query else {}
-            self.send_json(200, {"instance": NAME, "count": next(COUNTER)}, headers)
+            self.send_json(200, {"instance": NAME, "count": next(COUNTER)}, cache_headers(query))
+        elif helper == "/hop":
+            self.send_json(200, {"instance": NAME}, HOP_HEADERS)
+        elif helper == "/garbage":
+            self.wfile.write(b"NOT HTTP AT ALL\r\n\r\n")
+            self.close_connection = True
+        elif helper == "/cut":
+            self.send_response(200)
+            self.send_header("Content-Length", "100")
+            self.end_headers()
+            self.wfile.write(b"only ten b")
+            self.close_connection = True
         elif len(parts) == 3 and parts[1] == "status":
             self.send_body(int(parts[2]), f"upstream says {parts[2]}".encode(), "text/plain")
         elif parts[0] == "orders" and len(parts) == 2:

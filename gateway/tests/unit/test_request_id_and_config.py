@@ -1,9 +1,14 @@
 from __future__ import annotations
 
+import json
+
 import pytest
 
-from gateway.config import Config, parse_users
+from gateway.config import Config
 from gateway.request_id import next_traceparent
+from gateway.users import hash_password
+from polyshop_common.settings import ConfigError
+from polyshop_common.signing import SigningKey
 
 TRACE = "0af7651916cd43dd8448eb211c80319c"
 
@@ -21,18 +26,62 @@ def test_starts_a_new_trace_for_a_missing_or_invalid_traceparent(incoming):
     assert len(next_traceparent(incoming).split("-")[1]) == 32
 
 
-def test_reads_demo_users_as_name_password_pairs():
-    assert parse_users("alice:wonderland, bob:builder") == {"alice": "wonderland", "bob": "builder"}
+@pytest.fixture
+def key_file(tmp_path):
+    path = tmp_path / "signing-key.pem"
+    path.write_bytes(SigningKey.generate().pem())
+    return path
 
 
-def test_refuses_a_user_entry_without_password():
-    with pytest.raises(ValueError, match="name:password"):
-        parse_users("alice")
+def test_outside_development_there_are_no_demo_users(key_file):
+    config = Config.from_env({"JWT_SIGNING_KEY_FILE": str(key_file), "AUTH_ISSUER": "http://gw"})
+    assert config.mode == "production"
+    assert config.users.names() == []
 
 
-def test_environment_wins_over_defaults(monkeypatch):
-    monkeypatch.setenv("PORT", "9090")
-    monkeypatch.setenv("JWT_SECRET", "s" * 32)
-    monkeypatch.setenv("GATEWAY_USERS", "carol:secret")
-    config = Config.from_env()
-    assert (config.port, config.jwt_secret, config.users) == (9090, "s" * 32, {"carol": "secret"})
+def test_development_mode_has_the_demo_users_stored_hashed(key_file):
+    config = Config.from_env(
+        {"JWT_SIGNING_KEY_FILE": str(key_file), "POLYSHOP_MODE": "development"}
+    )
+    assert config.users.names() == ["alice", "bob"]
+    assert config.users.check("alice", "wonderland")
+    assert not config.users.check("alice", "builder")
+    assert "wonderland" not in repr(vars(config.users))
+
+
+def test_users_come_from_a_file_of_argon2_hashes(key_file, tmp_path):
+    users = tmp_path / "users.json"
+    users.write_text(
+        json.dumps({"users": [{"name": "carol", "password_hash": hash_password("c")}]})
+    )
+    environ = {
+        "JWT_SIGNING_KEY_FILE": str(key_file),
+        "AUTH_ISSUER": "http://gw",
+        "GATEWAY_USERS_FILE": str(users),
+        "PORT": "9090",
+    }
+    config = Config.from_env(environ)
+    assert (config.port, config.users.names()) == (9090, ["carol"])
+    assert config.users.check("carol", "c")
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"POLYSHOP_MODE": "development"}, "JWT_SIGNING_KEY_FILE"),
+        ({"JWT_SIGNING_KEY_FILE": "KEY"}, "AUTH_ISSUER"),
+        ({"JWT_SIGNING_KEY_FILE": "/nonexistent.pem", "AUTH_ISSUER": "http://gw"}, "JWT_SIG"),
+        (
+            {
+                "JWT_SIGNING_KEY_FILE": "KEY",
+                "AUTH_ISSUER": "http://gw",
+                "JWT_TTL_SECONDS": "94608000",
+            },
+            "JWT_TTL_SECONDS",
+        ),
+    ],
+)
+def test_no_key_no_issuer_or_a_long_token_lifetime_stop_start_up(key_file, environ, message):
+    environ = {k: str(key_file) if v == "KEY" else v for k, v in environ.items()}
+    with pytest.raises(ConfigError, match=message):
+        Config.from_env(environ)

@@ -237,3 +237,8 @@ export function newEvent(type, source, subject, data) {
     data,
   };
 }
+
+/** contracts/auth.json: how tokens are issued and checked (both libraries and the gateway). */
+export function readAuthContract(dir = findContractsDir()) {
+  return Object.freeze(JSON.parse(readFileSync(join(dir, 'auth.json'), 'utf8')));
+}

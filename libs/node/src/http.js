@@ -127,8 +127,18 @@ export function healthRouter(checks) {
  * Listens; port 0 picks a free port (tests).
  * @returns {Promise<http.Server>} listening; `server.address().port` is the port
  */
+// The gateway and other services keep pooled connections open between
+// requests. Node's default (5 s) would close idle ones under them, and a
+// request sent on a connection the server is closing fails with a reset; the
+// Python services' gunicorn keeps them as long (polyshop_common.gunicorn_service).
+export const KEEP_ALIVE_MS = 75_000;
+
 export async function startWebServer(app, { host = '127.0.0.1', port = 0 } = {}) {
   const server = http.createServer(app);
+  server.keepAliveTimeout = KEEP_ALIVE_MS;
+  // Larger than keepAliveTimeout, or Node may answer a slow next request's
+  // headers with a timeout on a connection it still holds open.
+  server.headersTimeout = KEEP_ALIVE_MS + 1_000;
   server.listen(port, host);
   await once(server, 'listening');
   return server;

@@ -11,9 +11,9 @@ export {
 export { RegistryApi, RegistryError } from './registry/api.js';
 export { createRegistration } from './registry/registration.js';
 export { createDiscovery } from './registry/discovery.js';
-export { ConfigError, readServiceConfig } from './config.js';
+export { ConfigError, readSecret, readServiceConfig } from './config.js';
 export {
-  Contracts, findContractsDir, InvalidEvent, loadContracts, newEvent,
+  Contracts, findContractsDir, InvalidEvent, loadContracts, newEvent, readAuthContract,
 } from './events.js';
 export {
   markProcessed, migrate, openDatabase, PROCESSED_EVENTS_TABLE, wasProcessed,
@@ -29,8 +29,10 @@ export {
   addToOutbox, createOutboxRelay, emitEvent, OUTBOX_TABLE, OutboxRelay, unsentRows,
 } from './outbox.js';
 export {
-  bearerToken, requirePrincipal, serviceToken, Unauthenticated, userToken, verifyToken,
+  bearerToken, createTokenVerifier, KeysUnavailable, requirePrincipal, Unauthenticated,
 } from './identity.js';
+export { IssuerUnavailable } from './issuer.js';
+export { createServiceTokens, ServiceTokenError } from './service-tokens.js';
 export {
   BadRequest, healthRouter, HttpProblem, jsonBody, notFoundHandler, NotFound,
   PROBLEM_CONTENT_TYPE, problemHandler, requestLogger, sendProblem, startWebServer, stopWebServer,

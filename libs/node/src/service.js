@@ -7,7 +7,8 @@
  * one error middleware. It builds the app and never listens.
  *
  * `runService` is the whole of a service's server.js. In order, it reads
- * the settings, opens the logger, the contracts and the database, builds the
+ * the settings, opens the logger (whose first line, in development mode,
+ * says so), the contracts and the database, builds the
  * Kafka producer and the service's workers, listens, registers, and starts
  * the workers. On SIGTERM/SIGINT it stops in the reverse order: stop being
  * ready, leave the registry, close the HTTP server, stop the consumer and
@@ -85,6 +86,7 @@ export function runService(piece) {
 async function start({ service, loadConfig, openDatabase, createWorkers, createApp }) {
   const config = loadConfig();
   const logger = createLogger({ service, level: config.logLevel });
+  warnOfDevelopment(config, logger);
   const contracts = loadContracts(config.contractsDir);
   const db = openDatabase({ config, contracts });
   const api = new RegistryApi({ baseUrl: config.registryUrl, token: config.registryToken });
@@ -122,6 +124,23 @@ async function start({ service, loadConfig, openDatabase, createWorkers, createA
     await producer.disconnect();
     db.close();
   }, { timeoutMs: SHUTDOWN_TIMEOUT_MS, logger });
+}
+
+/**
+ * Said first, and loudly: a shop in development mode takes short secrets
+ * and a guessed issuer, which is fine on a laptop and nowhere else. A
+ * secret the service made up for itself (`config.generatedSecrets`, names
+ * only) is said too, with how to choose it instead.
+ */
+function warnOfDevelopment(config, logger) {
+  if (config.mode === 'development') {
+    logger.warn({ mode: config.mode }, 'DEVELOPMENT MODE: short secrets and the default issuer are '
+      + 'accepted; set POLYSHOP_MODE=production (the default) anywhere but on your own machine');
+  }
+  for (const name of config.generatedSecrets ?? []) {
+    logger.warn({ setting: name }, `${name} is not set: a random one is used until this process `
+      + `stops; set ${name} or ${name}_FILE to choose it`);
+  }
 }
 
 /** /readyz: not while stopping, only once registered, only while consuming. */

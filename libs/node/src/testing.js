@@ -6,6 +6,10 @@ import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parse } from 'yaml';
 
+export {
+  randomSecret, startTestIssuer, strangerKey, TestIssuer,
+} from './test-issuer.js';
+
 const METHODS = ['get', 'put', 'post', 'delete', 'patch', 'head', 'options'];
 
 /**

@@ -5,18 +5,12 @@ against this library; the Node.js library runs the same files
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import pytest
 
-from polyshop_common.events import InvalidEvent, find_contracts_dir
+from polyshop_common.events import InvalidEvent
 from polyshop_common.registry.api import instances_path
-
-
-def conformance_cases(name: str) -> list[dict[str, Any]]:
-    folder = find_contracts_dir()
-    assert folder is not None, "no contracts/ folder above the library"
-    return json.loads((folder / "conformance" / f"{name}.json").read_text())["cases"]
+from polyshop_common.testing import conformance_cases
 
 
 @pytest.mark.parametrize(

@@ -17,16 +17,10 @@ from kafka import KafkaAdminClient, KafkaConsumer
 from kafka.structs import TopicPartition
 
 from polyshop_common import db
-from polyshop_common.events import find_contracts_dir
 from polyshop_common.kafka_io import ConsumerLoop, Producer
+from polyshop_common.testing import conformance_cases
 
 DEADLINE_SECONDS = 40
-
-
-def conformance_cases(name: str) -> list[dict[str, Any]]:
-    folder = find_contracts_dir()
-    assert folder is not None, "no contracts/ folder above the library"
-    return json.loads((folder / "conformance" / f"{name}.json").read_text())["cases"]
 
 
 class ScriptedFailure(Exception):

@@ -13,16 +13,13 @@ import pytest
 from polyshop_common import db, outbox, tracing
 from polyshop_common.events import InvalidEvent, find_contracts_dir, new_event
 from polyshop_common.kafka_io import PublishError
+from polyshop_common.testing import conformance_cases
 
 
 def conformance_file(name: str) -> dict[str, Any]:
     folder = find_contracts_dir()
     assert folder is not None, "no contracts/ folder above the library"
     return json.loads((folder / "conformance" / f"{name}.json").read_text())
-
-
-def conformance_cases(name: str) -> list[dict[str, Any]]:
-    return conformance_file(name)["cases"]
 
 
 class RecordingProducer:

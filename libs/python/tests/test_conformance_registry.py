@@ -14,14 +14,8 @@ from typing import Any
 import pytest
 
 from polyshop_common.backoff import Backoff
-from polyshop_common.events import find_contracts_dir
 from polyshop_common.registry import Discovery, Registration, RegistryApi
-
-
-def conformance_cases(name: str) -> list[dict[str, Any]]:
-    folder = find_contracts_dir()
-    assert folder is not None, "no contracts/ folder above the library"
-    return json.loads((folder / "conformance" / f"{name}.json").read_text())["cases"]
+from polyshop_common.testing import conformance_cases
 
 
 class ScriptedRegistry:

@@ -8,6 +8,7 @@ from flask import Flask
 from polyshop_common import flask_db, service
 from polyshop_common.problems import register_problem_handlers
 from polyshop_common.settings import ConfigError, EnvReader, ServiceSettings
+from polyshop_common.testing import DEVELOPMENT_ENV
 
 
 class Recorder:
@@ -117,11 +118,11 @@ def test_on_sigterm_an_instance_leaves_the_registry_before_gunicorn_stops_it(mon
 )
 def test_a_bad_variable_stops_start_up_naming_it(environ, message):
     with pytest.raises(ConfigError, match=message):
-        ServiceSettings.common_from_env(EnvReader(environ), 5000)
+        ServiceSettings.common_from_env(EnvReader(DEVELOPMENT_ENV | environ), 5000)
 
 
 def test_unset_variables_keep_their_defaults():
-    common = ServiceSettings.common_from_env(EnvReader({}), 5000)
+    common = ServiceSettings.common_from_env(EnvReader(DEVELOPMENT_ENV), 5000)
     assert common["port"] == 5000
     assert common["data_dir"] == Path(".run/data")
     assert common["contracts_dir"].name == "contracts"

@@ -2,11 +2,57 @@ import socket
 
 import pytest
 
-from polyshop_common.settings import ConfigError, EnvReader, ServiceSettings
+from polyshop_common.settings import DEVELOPMENT_ISSUER, ConfigError, EnvReader, ServiceSettings
+from polyshop_common.testing import DEVELOPMENT_ENV
+
+LONG_SECRET = "s" * 32
 
 
-def shared(environ: dict[str, str]) -> dict:
-    return ServiceSettings.common_from_env(EnvReader(environ), default_port=5001)
+def shared(environ: dict[str, str], base: dict[str, str] = DEVELOPMENT_ENV) -> dict:
+    return ServiceSettings.common_from_env(EnvReader(base | environ), default_port=5001)
+
+
+PRODUCTION_ENV = {"REGISTRY_TOKEN": LONG_SECRET, "AUTH_ISSUER": "http://gateway:8080"}
+
+
+def test_production_is_the_default_mode_and_needs_every_secret_set():
+    assert shared({}, PRODUCTION_ENV)["mode"] == "production"
+    for missing in PRODUCTION_ENV:
+        environ = {k: v for k, v in PRODUCTION_ENV.items() if k != missing}
+        with pytest.raises(ConfigError, match=missing):
+            shared({}, environ)
+
+
+def test_outside_development_a_short_secret_is_refused_without_echoing_it():
+    with pytest.raises(ConfigError, match="REGISTRY_TOKEN is shorter than 32 bytes") as caught:
+        shared({"REGISTRY_TOKEN": "polyshop-dev-token"}, PRODUCTION_ENV)
+    assert "polyshop-dev-token" not in str(caught.value)
+
+
+def test_development_mode_allows_a_short_secret_and_a_default_issuer():
+    values = shared({})
+    assert (values["mode"], values["auth_issuer"]) == ("development", DEVELOPMENT_ISSUER)
+    assert values["registry_token"] == DEVELOPMENT_ENV["REGISTRY_TOKEN"]
+
+
+def test_a_secret_comes_from_the_file_its_FILE_variable_names(tmp_path):
+    path = tmp_path / "token"
+    path.write_text(LONG_SECRET + "\n")
+    environ = {"REGISTRY_TOKEN": "", "REGISTRY_TOKEN_FILE": str(path)}
+    assert shared(environ, PRODUCTION_ENV)["registry_token"] == LONG_SECRET
+
+
+@pytest.mark.parametrize(
+    ("environ", "message"),
+    [
+        ({"REGISTRY_TOKEN_FILE": "/nonexistent/token"}, "not both"),
+        ({"REGISTRY_TOKEN": "", "REGISTRY_TOKEN_FILE": "/nonexistent/t"}, "REGISTRY_TOKEN_FILE"),
+        ({"POLYSHOP_MODE": "demo"}, "POLYSHOP_MODE"),
+    ],
+)
+def test_bad_secret_settings_stop_start_up(environ, message):
+    with pytest.raises(ConfigError, match=message):
+        shared(environ, PRODUCTION_ENV)
 
 
 def test_by_default_an_instance_listens_on_and_advertises_loopback():

@@ -4,7 +4,7 @@
  * problem responses) is @polyshop/common's createServiceApp; inventory adds
  * its stock routes.
  */
-import { createServiceApp, requirePrincipal } from '@polyshop/common';
+import { createServiceApp, createTokenVerifier, requirePrincipal } from '@polyshop/common';
 import { stockRouter } from './routes/stock.js';
 
 /**
@@ -15,7 +15,9 @@ import { stockRouter } from './routes/stock.js';
  * @param {Record<string, () => boolean>} [deps.readiness] checks for /readyz besides the database
  */
 export function createApp({ config, logger, db, readiness }) {
-  const authenticate = requirePrincipal(config.jwtSecret);
+  const authenticate = requirePrincipal(createTokenVerifier({
+    issuer: config.authIssuer, service: config.service, auth: config.auth, logger,
+  }));
   const routers = [stockRouter({ db, authenticate })];
   return createServiceApp({ logger, db, readiness, routers });
 }

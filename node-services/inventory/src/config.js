@@ -1,7 +1,7 @@
 /**
  * Inventory's settings, read from the environment once, at start-up.
- * The common ones (PORT, HOST, ADVERTISED_HOST, REGISTRY_URL,
- * REGISTRY_TOKEN, KAFKA_BOOTSTRAP_SERVERS, DATA_DIR, JWT_SECRET, LOG_LEVEL,
+ * The common ones (POLYSHOP_MODE, PORT, HOST, ADVERTISED_HOST, REGISTRY_URL,
+ * REGISTRY_TOKEN, AUTH_ISSUER, KAFKA_BOOTSTRAP_SERVERS, DATA_DIR, LOG_LEVEL,
  * CONTRACTS_DIR) come from @polyshop/common's config module; its own:
  *
  *   INVENTORY_RESERVATION_TTL_SECONDS  a reservation still held this long is

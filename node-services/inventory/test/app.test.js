@@ -1,36 +1,44 @@
 /**
  * Inventory's HTTP API, served by createApp on port 0 with an in-memory
- * database; the JWTs are signed here with the test secret.
+ * database; the tokens come from a test issuer on port 0, whose keys
+ * inventory fetches over HTTP as it does the gateway's.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  createLogger, loadContracts, serviceToken, startWebServer, stopWebServer, userToken,
+  createLogger, loadContracts, startWebServer, stopWebServer,
 } from '@polyshop/common';
-import { expressOperations, openapiOperations } from '@polyshop/common/testing';
+import {
+  expressOperations, openapiOperations, randomSecret, startTestIssuer, strangerKey,
+} from '@polyshop/common/testing';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { openInventoryDatabase } from '../src/database.js';
 
-const config = loadConfig({ JWT_SECRET: 'test-secret', DATA_DIR: '/nonexistent' });
 const logger = createLogger({ service: 'inventory-test', level: 'silent' });
 const contracts = loadContracts();
 const readiness = { registered: true };
+let issuer;
 let app;
 let server;
 let baseUrl;
 let alice;
 
 before(async () => {
+  issuer = await startTestIssuer();
+  const config = loadConfig({ REGISTRY_TOKEN: randomSecret(), AUTH_ISSUER: issuer.url, DATA_DIR: '/nonexistent' });
   const db = openInventoryDatabase(':memory:', { contractsDir: contracts.dir });
   app = createApp({ config, logger, db, readiness: { registered: () => readiness.registered } });
   server = await startWebServer(app);
   baseUrl = `http://127.0.0.1:${server.address().port}`;
-  alice = { authorization: `Bearer ${await userToken('alice', 'test-secret')}` };
+  alice = { authorization: `Bearer ${await issuer.userToken('alice')}` };
 });
 
-after(() => stopWebServer(server));
+after(async () => {
+  await stopWebServer(server);
+  await issuer.stop();
+});
 
 const get = (path, headers = {}) => fetch(`${baseUrl}${path}`, { headers });
 
@@ -40,10 +48,15 @@ test('when a user asks for a known sku, then its stock is returned', async () =>
   assert.deepEqual(await response.json(), { sku: 'TEA-EARL-GREY', available: 120, reserved: 0 });
 });
 
-test('when a service asks, then it is answered too', async () => {
-  const token = await serviceToken('orders', 'test-secret');
+test('when a service asks with a token for inventory, then it is answered too', async () => {
+  const token = await issuer.serviceToken('orders', 'inventory');
   const response = await get('/stock/TEA-EARL-GREY', { authorization: `Bearer ${token}` });
   assert.equal(response.status, 200);
+});
+
+test('when a service asks with a token for another service, then the answer is 401', async () => {
+  const token = await issuer.serviceToken('orders', 'payments');
+  assert.equal((await get('/stock', { authorization: `Bearer ${token}` })).status, 401);
 });
 
 test('when the sku is unknown, then a 404 problem answers', async () => {
@@ -68,8 +81,8 @@ test('when no token is sent, then the stock routes answer 401', async () => {
   }
 });
 
-test('when the token was signed with another secret, then the answer is 401', async () => {
-  const forged = await userToken('alice', 'not-the-secret');
+test('when the token was signed with another key, then the answer is 401', async () => {
+  const forged = await issuer.sign({ sub: 'alice', aud: 'polyshop' }, { key: await strangerKey() });
   assert.equal((await get('/stock', { authorization: `Bearer ${forged}` })).status, 401);
 });
 

@@ -95,15 +95,18 @@ test('when started, then it sweeps on its own timer until it is stopped', async 
   assert.equal(getStock(db, 'TEA-SENCHA').reserved, 0);
 });
 
+// What inventory's configuration needs besides the time to live.
+const REQUIRED = { REGISTRY_TOKEN: 'r'.repeat(32), AUTH_ISSUER: 'http://127.0.0.1:8080' };
+
 test('when no time to live is set, then reservations expire after 120 seconds', () => {
-  assert.equal(loadConfig({}).reservationTtlSeconds, 120);
-  assert.equal(loadConfig({ INVENTORY_RESERVATION_TTL_SECONDS: '6' }).reservationTtlSeconds, 6);
+  assert.equal(loadConfig(REQUIRED).reservationTtlSeconds, 120);
+  assert.equal(loadConfig({ ...REQUIRED, INVENTORY_RESERVATION_TTL_SECONDS: '6' }).reservationTtlSeconds, 6);
 });
 
 for (const raw of ['soon', '0', '-5', 'Infinity']) {
   test(`when the time to live is "${raw}", then start-up stops naming the variable`, () => {
     assert.throws(
-      () => loadConfig({ INVENTORY_RESERVATION_TTL_SECONDS: raw }),
+      () => loadConfig({ ...REQUIRED, INVENTORY_RESERVATION_TTL_SECONDS: raw }),
       (error) => error instanceof ConfigError && /INVENTORY_RESERVATION_TTL_SECONDS/.test(error.message),
     );
   });

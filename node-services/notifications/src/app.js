@@ -4,7 +4,7 @@
  * health, problem responses) is @polyshop/common's createServiceApp;
  * notifications adds its own routes.
  */
-import { createServiceApp, requirePrincipal } from '@polyshop/common';
+import { createServiceApp, createTokenVerifier, requirePrincipal } from '@polyshop/common';
 import { notificationsRouter } from './routes/notifications.js';
 
 /**
@@ -15,7 +15,9 @@ import { notificationsRouter } from './routes/notifications.js';
  * @param {Record<string, () => boolean>} [deps.readiness] checks for /readyz besides the database
  */
 export function createApp({ config, logger, db, readiness }) {
-  const authenticate = requirePrincipal(config.jwtSecret);
+  const authenticate = requirePrincipal(createTokenVerifier({
+    issuer: config.authIssuer, service: config.service, auth: config.auth, logger,
+  }));
   const routers = [notificationsRouter({ db, authenticate })];
   return createServiceApp({ logger, db, readiness, routers });
 }

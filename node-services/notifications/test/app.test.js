@@ -1,30 +1,36 @@
 /**
  * Notifications' HTTP API, served by createApp on port 0 with an in-memory
- * database; the JWTs are signed here with the test secret.
+ * database; the tokens come from a test issuer on port 0, whose keys
+ * notifications fetches over HTTP as it does the gateway's.
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import {
-  createLogger, findContractsDir, serviceToken, startWebServer, stopWebServer, userToken,
+  createLogger, findContractsDir, startWebServer, stopWebServer,
 } from '@polyshop/common';
-import { expressOperations, openapiOperations } from '@polyshop/common/testing';
+import {
+  expressOperations, openapiOperations, randomSecret, startTestIssuer,
+} from '@polyshop/common/testing';
 import { createApp } from '../src/app.js';
 import { loadConfig } from '../src/config.js';
 import { openNotificationsDatabase } from '../src/database.js';
 import { addNotification, recordOwner } from '../src/domain/notifications.js';
 
-const SECRET = 'test-secret';
-const config = loadConfig({ JWT_SECRET: SECRET });
 const logger = createLogger({ service: 'notifications-test', level: 'silent' });
 const ALICE_ORDER = '11111111-1111-4111-8111-111111111111';
 const BOB_ORDER = '22222222-2222-4222-8222-222222222222';
+let issuer;
 let app;
 let server;
 let baseUrl;
 const auth = {};
 
 before(async () => {
+  issuer = await startTestIssuer();
+  const config = loadConfig({
+    REGISTRY_TOKEN: randomSecret(), AUTH_ISSUER: issuer.url, AUTH_CLIENT_SECRET: randomSecret(),
+  });
   const db = openNotificationsDatabase(':memory:');
   recordOwner(db, ALICE_ORDER, 'alice');
   recordOwner(db, BOB_ORDER, 'bob');
@@ -33,11 +39,15 @@ before(async () => {
   app = createApp({ config, logger, db, readiness: { registered: () => true } });
   server = await startWebServer(app);
   baseUrl = `http://127.0.0.1:${server.address().port}`;
-  auth.alice = { authorization: `Bearer ${await userToken('alice', SECRET)}` };
-  auth.gateway = { authorization: `Bearer ${await serviceToken('gateway', SECRET)}` };
+  auth.alice = { authorization: `Bearer ${await issuer.userToken('alice')}` };
+  auth.gateway = { authorization: `Bearer ${await issuer.serviceToken('gateway', 'notifications')}` };
+  auth.toOrders = { authorization: `Bearer ${await issuer.serviceToken('gateway', 'orders')}` };
 });
 
-after(() => stopWebServer(server));
+after(async () => {
+  await stopWebServer(server);
+  await issuer.stop();
+});
 
 const get = (path, headers = {}) => fetch(`${baseUrl}${path}`, { headers });
 
@@ -64,6 +74,11 @@ test('when a user asks for an order nobody has seen, then the answer is the same
 test('when a service asks for any order, then it gets its notifications', async () => {
   const response = await get(`/notifications?order_id=${BOB_ORDER}`, auth.gateway);
   assert.deepEqual((await response.json()).map((n) => n.message), ['bob\'s']);
+});
+
+test('when a service\'s token is for another service, then the answer is 401', async () => {
+  const response = await get(`/notifications?order_id=${BOB_ORDER}`, auth.toOrders);
+  assert.equal(response.status, 401);
 });
 
 test('when no order is named, then the user gets their recent notifications only', async () => {

@@ -1,7 +1,9 @@
 /**
  * Notifications' handlers without Kafka, against a stand-in orders
- * instance on port 0: each runs as the consumer loop runs it (prepare, then
- * apply in a transaction), and what it emits is read from the outbox.
+ * instance on port 0 and a test issuer on port 0 that gives notifications
+ * its tokens for orders: each handler runs as the consumer loop runs it
+ * (prepare, then apply in a transaction), and what it emits is read from
+ * the outbox.
  */
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -9,20 +11,21 @@ import http from 'node:http';
 import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import {
-  createLogger, createServiceClient, isTransient, loadContracts, newEvent, ServiceUnavailable,
-  unsentRows, verifyToken,
+  createLogger, createServiceClient, createServiceTokens, createTokenVerifier, isTransient,
+  loadContracts, newEvent, ServiceTokenError, ServiceUnavailable, unsentRows,
 } from '@polyshop/common';
+import { startTestIssuer } from '@polyshop/common/testing';
 import { orderHandlers } from '../src/consumers/orders.js';
 import { openNotificationsDatabase } from '../src/database.js';
 import { notificationsOfOrder, ownerOf } from '../src/domain/notifications.js';
 
-const SECRET = 'test-secret';
 const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 const logger = createLogger({ service: 'notifications-test', level: 'silent' });
 const contracts = loadContracts();
 const ordersSeen = [];
 let ordersAnswer;
 let ordersServer;
+let issuer;
 let instances;
 let handlers;
 let db;
@@ -37,12 +40,20 @@ before(async () => {
   });
   ordersServer.listen(0, '127.0.0.1');
   await once(ordersServer, 'listening');
+  issuer = await startTestIssuer({ clients: { notifications: { audiences: ['orders'] } } });
   const discovery = { instances: () => instances };
   const orders = createServiceClient({ discovery, service: 'orders', timeoutMs: 500, logger });
-  handlers = orderHandlers({ orders, jwtSecret: SECRET, contracts, logger });
+  handlers = orderHandlers({ orders, serviceTokens: tokensFrom(issuer), contracts, logger });
 });
 
-after(() => new Promise((resolve) => ordersServer.close(resolve)));
+after(async () => {
+  await new Promise((resolve) => ordersServer.close(resolve));
+  await issuer.stop();
+});
+
+function tokensFrom(from, clientSecret = from.clientSecret('notifications')) {
+  return createServiceTokens({ issuer: from.url, clientId: 'notifications', clientSecret, logger });
+}
 
 beforeEach(() => {
   db = openNotificationsDatabase(':memory:');
@@ -86,13 +97,34 @@ test('when an order is confirmed, then a notification is stored with orders\' su
   assert.equal(ownerOf(db, orderId), 'alice');
 });
 
-test('when orders is asked, then the call carries a service token and the trace', async () => {
+test('when orders is asked, then the call carries a service token for orders and the trace', async () => {
   await handle(event('order.confirmed', CONFIRMED));
   const [call] = ordersSeen;
   assert.equal(call.url, `/orders/${orderId}`);
   assert.equal(call.headers.traceparent, TRACEPARENT);
-  const principal = await verifyToken(call.headers.authorization.replace('Bearer ', ''), SECRET);
+  const verifier = createTokenVerifier({ issuer: issuer.url, service: 'orders', logger });
+  const principal = await verifier.verify(call.headers.authorization.replace('Bearer ', ''));
   assert.deepEqual(principal, { name: 'service:notifications', isService: true });
+});
+
+test('when orders is asked for several events, then the gateway is asked for a token at most once', async () => {
+  const before = issuer.requests.token;
+  await handle(event('order.confirmed', CONFIRMED));
+  await handle(event('order.cancelled', { reason: 'inventory rejected' }));
+  assert.equal(ordersSeen.length, 2);
+  assert.ok(issuer.requests.token - before <= 1);
+});
+
+test('when the gateway refuses notifications a token, then the handler fails and orders is not called', async () => {
+  const refusing = orderHandlers({
+    orders: createServiceClient({ discovery: { instances: () => instances }, service: 'orders', logger }),
+    serviceTokens: tokensFrom(issuer, 'not-the-secret-of-notifications-0123'),
+    contracts,
+    logger,
+  });
+  const confirmed = event('order.confirmed', CONFIRMED);
+  await assert.rejects(refusing[confirmed.type].prepare(confirmed, { headers: {} }), ServiceTokenError);
+  assert.equal(ordersSeen.length, 0);
 });
 
 test('when an order is cancelled, then the notification gives orders\' reason', async () => {

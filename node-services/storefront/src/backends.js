@@ -5,12 +5,13 @@
  * discovery (the registry's instances, cached) and called directly, each
  * call with the signed-in user's own token, so every service still decides
  * for itself what that user may see. Stock levels are shown to visitors who
- * are not signed in, so they are read with the storefront's service token.
+ * are not signed in, so they are read with the storefront's own service
+ * token, which the gateway issues for calling inventory (client credentials).
  * Logging in is the gateway's (it issues tokens): the one call that goes
  * through GATEWAY_URL.
  */
 import {
-  createServiceClient, HttpProblem, serviceToken, UpstreamError,
+  createServiceClient, createServiceTokens, HttpProblem, UpstreamError,
 } from '@polyshop/common';
 import { SERVICE } from './config.js';
 
@@ -27,14 +28,19 @@ export function createBackends({ discovery, config, logger }) {
     orders: client('orders'),
     notifications: client('notifications'),
   };
+  const serviceTokens = createServiceTokens({
+    issuer: config.authIssuer, clientId: SERVICE, clientSecret: config.authClientSecret,
+    auth: config.auth, logger,
+  });
   const as = (token) => ({ authorization: `Bearer ${token}` });
-  const ownToken = () => serviceToken(SERVICE, config.jwtSecret);
 
   return {
     languageOf: (service) => discovery.instances(service)[0]?.metadata?.language ?? null,
     products: () => services.catalog.getJson('/products'),
     product: (sku) => services.catalog.getJson(`/products/${encodeURIComponent(sku)}`),
-    stock: async () => services.inventory.getJson('/stock', { headers: as(await ownToken()) }),
+    stock: async () => services.inventory.getJson('/stock', {
+      headers: as(await serviceTokens.tokenFor('inventory')),
+    }),
     placeOrder: (token, items, key) => services.orders.postJson('/orders', { items }, {
       headers: { ...as(token), 'idempotency-key': key },
     }),

@@ -6,6 +6,7 @@ import { LoginRefused } from '../src/backends.js';
 import { loadConfig } from '../src/config.js';
 import { openStorefrontDatabase } from '../src/database.js';
 import { createHub } from '../src/live/hub.js';
+import { OPERATOR_TOKEN, REQUIRED } from './support/storefront.js';
 
 // A unit test of the HTTP module: the services behind it are stand-ins here
 // (the browser tests in e2e-tests/storefront use the real ones).
@@ -25,7 +26,7 @@ describe('the storefront app', () => {
   let base;
 
   before(async () => {
-    const config = loadConfig({ LOG_LEVEL: 'silent' });
+    const config = loadConfig({ ...REQUIRED, OPERATOR_TOKEN, LOG_LEVEL: 'silent' });
     const app = createApp({
       config,
       logger: createLogger({ service: 'storefront', level: 'silent' }),

@@ -9,9 +9,9 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { ConfigError } from '@polyshop/common';
 import { expressOperations, openapiOperations } from '@polyshop/common/testing';
-import { DEVELOPMENT_OPERATOR_TOKEN, loadConfig } from '../src/config.js';
+import { loadConfig } from '../src/config.js';
 import {
-  closedPort, contracts, OPERATOR_TOKEN, openSystemView, postForm, startStorefront,
+  closedPort, contracts, OPERATOR_TOKEN, openSystemView, postForm, REQUIRED, startStorefront,
 } from './support/storefront.js';
 
 const PROBLEM = 'application/problem+json; charset=utf-8';
@@ -28,7 +28,7 @@ after(() => storefront.stop());
 
 const get = (path, headers = operator) => fetch(`${base}${path}`, { headers });
 const redrive = (id, body, headers = operator) => fetch(
-  `${base}/operator/dead-letters/${encodeURIComponent(id)}/redrive`,
+  `${base}/operator/dead-letters/${id}/redrive`,
   { method: 'POST', headers: { ...headers, 'content-type': 'application/json' }, body: JSON.stringify(body) },
 );
 
@@ -50,10 +50,31 @@ describe('the operator API', () => {
     });
   }
 
-  test('when the id is not DLQTOPIC/PARTITION/OFFSET, then it is 400', async () => {
-    const answer = await get(`/operator/dead-letters/${encodeURIComponent('orders.dlq/zero')}`);
-    assert.equal(answer.status, 400);
-    assert.match((await answer.json()).detail, /DLQTOPIC\/PARTITION\/OFFSET/);
+  const badIds = {
+    'a partition not a number': 'orders.dlq/zero/0',
+    'a negative offset': 'orders.dlq/0/-1',
+    'a fractional offset': 'orders.dlq/0/1.5',
+    'a topic hiding a slash': 'orders%2Fdlq/0/0',
+  };
+  for (const [what, id] of Object.entries(badIds)) {
+    test(`when the path names ${what}, then reading or redriving it is 400`, async () => {
+      for (const answer of [await get(`/operator/dead-letters/${id}`), await redrive(id, {})]) {
+        assert.equal(answer.status, 400);
+        assert.equal(answer.headers.get('content-type'), PROBLEM);
+        assert.match((await answer.json()).detail, /is not a dead letter's id: DLQTOPIC\/PARTITION\/OFFSET/);
+      }
+    });
+  }
+
+  test('when the id comes URL-encoded in one segment, then it is 404 naming the three-segment path', async () => {
+    const old = encodeURIComponent('orders.dlq/1/0');
+    for (const answer of [await get(`/operator/dead-letters/${old}`), await redrive(old, {})]) {
+      assert.equal(answer.status, 404);
+      assert.equal(answer.headers.get('content-type'), PROBLEM);
+      const { detail } = await answer.json();
+      assert.match(detail, /a dead letter is \/operator\/dead-letters\/DLQTOPIC\/PARTITION\/OFFSET$/);
+      assert.doesNotMatch(detail, /URL-encode/);
+    }
   });
 
   for (const limit of ['0', '1001', 'ten', '2.5', '-1']) {
@@ -85,10 +106,10 @@ describe('the operator API', () => {
   });
 
   test('when a browser asks for a path it does not have, then it is still problem JSON', async () => {
-    const answer = await get('/operator/dead-letters/orders.dlq/1/0', { ...operator, accept: 'text/html' });
+    const answer = await get('/operator/dead-letters/orders.dlq/1/0/headers', { ...operator, accept: 'text/html' });
     assert.equal(answer.status, 404);
     assert.equal(answer.headers.get('content-type'), PROBLEM);
-    assert.match((await answer.json()).detail, /URL-encode the id/);
+    assert.match((await answer.json()).detail, /^no route for GET \/operator\/dead-letters\/orders.dlq\/1\/0\/headers/);
   });
 
   test('when a POST comes with a bearer token and no CSRF token, then it is not refused as a form', async () => {
@@ -104,15 +125,48 @@ describe('the operator API', () => {
   });
 });
 
-describe('the operator token setting', () => {
-  test('when NODE_ENV is production and OPERATOR_TOKEN is not set, then the storefront does not start', () => {
-    assert.throws(() => loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 's' }), (error) => (
-      error instanceof ConfigError && error.problems.includes('OPERATOR_TOKEN: required when NODE_ENV=production')));
-    assert.equal(loadConfig({ NODE_ENV: 'production', SESSION_SECRET: 's', OPERATOR_TOKEN: 't' }).operatorToken, 't');
+describe('the operator token and session secret settings', () => {
+  const problemsOf = (env) => {
+    try {
+      loadConfig(env);
+      return [];
+    } catch (error) {
+      assert.ok(error instanceof ConfigError);
+      return error.problems;
+    }
+  };
+
+  test('when OPERATOR_TOKEN is not set outside development mode, then the storefront does not start', () => {
+    assert.deepEqual(problemsOf(REQUIRED), ['OPERATOR_TOKEN: required (set OPERATOR_TOKEN or OPERATOR_TOKEN_FILE)']);
+    assert.equal(loadConfig({ ...REQUIRED, OPERATOR_TOKEN }).operatorToken, OPERATOR_TOKEN);
   });
 
-  test('when NODE_ENV is not production, then a development token stands in', () => {
-    assert.equal(loadConfig({}).operatorToken, DEVELOPMENT_OPERATOR_TOKEN);
+  test('when SESSION_SECRET is not set outside development mode, then the storefront does not start', () => {
+    assert.deepEqual(problemsOf({ ...REQUIRED, SESSION_SECRET: undefined, OPERATOR_TOKEN }), ['SESSION_SECRET: required (set SESSION_SECRET or SESSION_SECRET_FILE)']);
+  });
+
+  test('when either is shorter than 32 bytes outside development mode, then it is refused', () => {
+    const problems = problemsOf({ ...REQUIRED, SESSION_SECRET: 'short', OPERATOR_TOKEN: 'short' });
+    assert.deepEqual(problems.map((problem) => problem.split(':')[0]), ['SESSION_SECRET', 'OPERATOR_TOKEN']);
+  });
+
+  test('when neither is set in development mode, then each process makes up its own and says so', () => {
+    const env = { ...REQUIRED, SESSION_SECRET: undefined, POLYSHOP_MODE: 'development' };
+    const [one, two] = [loadConfig(env), loadConfig(env)];
+    assert.deepEqual(one.generatedSecrets, ['SESSION_SECRET', 'OPERATOR_TOKEN']);
+    assert.notEqual(one.operatorToken, two.operatorToken);
+    assert.notEqual(one.sessionSecret, two.sessionSecret);
+    assert.ok(Buffer.byteLength(one.operatorToken) >= 32);
+  });
+
+  test('when they are set in development mode, then they are used as given', () => {
+    const config = loadConfig({ ...REQUIRED, POLYSHOP_MODE: 'development', OPERATOR_TOKEN: 'op' });
+    assert.equal(config.operatorToken, 'op');
+    assert.deepEqual(config.generatedSecrets, []);
+  });
+
+  test('when the storefront has no client secret for the gateway, then it does not start', () => {
+    assert.deepEqual(problemsOf({ ...REQUIRED, AUTH_CLIENT_SECRET: undefined, OPERATOR_TOKEN }).map((problem) => problem.split(':')[0]), ['AUTH_CLIENT_SECRET']);
   });
 });
 

@@ -3,6 +3,7 @@ import json
 import pytest
 
 from catalog.config import Settings
+from polyshop_common.testing import DEVELOPMENT_ENV
 
 
 @pytest.fixture
@@ -38,6 +39,6 @@ def test_livez_answers_and_readyz_waits_for_registration(client):
 
 
 def test_settings_come_from_the_environment_with_defaults():
-    settings = Settings.from_env({"PORT": "5101", "DATA_DIR": "/tmp/x"})
+    settings = Settings.from_env(DEVELOPMENT_ENV | {"PORT": "5101", "DATA_DIR": "/tmp/x"})
     assert (settings.port, settings.registry_url) == (5101, "http://127.0.0.1:8761")
     assert settings.database("catalog").as_posix() == "/tmp/x/catalog.db"

@@ -18,8 +18,6 @@ from orders.config import Settings
 from orders.pricing import pick
 from polyshop_common.http_client import ServiceUnavailable
 
-SECRET = "orders-test-secret-of-at-least-32-bytes"
-
 
 class FakePrices:
     """The catalog's answer, from the seed file; `down = True` makes it unreachable."""
@@ -39,7 +37,7 @@ class FakePrices:
 
 @pytest.fixture
 def settings(service_settings: dict[str, Any]) -> Settings:
-    return Settings(**service_settings, jwt_secret=SECRET)
+    return Settings(**service_settings)
 
 
 @pytest.fixture

@@ -9,6 +9,7 @@ from orders.config import SERVICE, Settings
 from orders.validation import Line
 from polyshop_common import db, outbox
 from polyshop_common.settings import ConfigError
+from polyshop_common.testing import DEVELOPMENT_ENV
 
 TIMEOUT = 30.0
 
@@ -32,10 +33,16 @@ def event_types(conn):
 
 
 def confirm(conn, contracts, order_id):
+    """What payments sends for the order: its amount, its currency."""
     with db.transaction(conn):
-        saga.confirm(
-            contracts, {"type": "payment.authorized", "data": {"order_id": order_id}}, conn
-        )
+        order = store.get_order(conn, order_id)
+        data = {
+            "order_id": order_id,
+            "payment_id": "pay-1",
+            "amount_cents": order["total_cents"],
+            "currency": order["currency"],
+        }
+        saga.confirm(contracts, {"type": "payment.authorized", "data": data}, conn)
 
 
 def test_an_order_pending_past_the_timeout_is_cancelled_with_its_event(conn, place, contracts):
@@ -125,11 +132,16 @@ def test_the_sweeper_keeps_time_by_its_clock(conn, place, settings, contracts):
 
 
 def test_the_timeout_comes_from_the_environment():
-    assert Settings.from_env({}).saga_timeout_seconds == 30
-    assert Settings.from_env({"ORDERS_SAGA_TIMEOUT_SECONDS": "3"}).saga_timeout_seconds == 3
+    assert Settings.from_env(DEVELOPMENT_ENV).saga_timeout_seconds == 30
+    assert (
+        Settings.from_env(
+            DEVELOPMENT_ENV | {"ORDERS_SAGA_TIMEOUT_SECONDS": "3"}
+        ).saga_timeout_seconds
+        == 3
+    )
 
 
 @pytest.mark.parametrize("raw", ["soon", "0", "-1", "inf"])
 def test_a_bad_timeout_stops_start_up_naming_the_variable(raw):
     with pytest.raises(ConfigError, match="ORDERS_SAGA_TIMEOUT_SECONDS"):
-        Settings.from_env({"ORDERS_SAGA_TIMEOUT_SECONDS": raw})
+        Settings.from_env(DEVELOPMENT_ENV | {"ORDERS_SAGA_TIMEOUT_SECONDS": raw})

@@ -14,13 +14,12 @@ import pytest
 from payments import create_app
 from payments.config import Settings
 
-SECRET = "payments-test-secret-of-at-least-32-bytes"
 LIMIT = 50000
 
 
 @pytest.fixture
 def settings(service_settings: dict[str, Any]) -> Settings:
-    return Settings(**service_settings, jwt_secret=SECRET, decline_over_cents=LIMIT)
+    return Settings(**service_settings, decline_over_cents=LIMIT)
 
 
 @pytest.fixture

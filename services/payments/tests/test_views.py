@@ -5,6 +5,7 @@ import pytest
 from payments import authorising, voiding
 from payments.config import Settings
 from polyshop_common.db import transaction
+from polyshop_common.testing import DEVELOPMENT_ENV
 
 
 @pytest.fixture
@@ -77,5 +78,10 @@ def test_readyz_waits_for_registration_consumer_and_relay(client):
 
 
 def test_the_decline_limit_comes_from_the_environment():
-    assert Settings.from_env({"PAYMENTS_DECLINE_OVER_CENTS": "10"}).decline_over_cents == 10
-    assert Settings.from_env({}).decline_over_cents == 50000
+    assert (
+        Settings.from_env(
+            DEVELOPMENT_ENV | {"PAYMENTS_DECLINE_OVER_CENTS": "10"}
+        ).decline_over_cents
+        == 10
+    )
+    assert Settings.from_env(DEVELOPMENT_ENV).decline_over_cents == 50000

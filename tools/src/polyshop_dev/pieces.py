@@ -8,11 +8,14 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from polyshop_dev import kafka
+from polyshop_dev import kafka, secrets
 from polyshop_dev.paths import ROOT
 from polyshop_dev.stack import Piece, http_ok
 
 BIN = Path(sys.executable).parent
+# The harness's own setting: where the run's secrets are (polyshop_dev.secrets).
+# Each piece is given the files of its own folder, never the whole folder.
+SECRETS_DIR = "POLYSHOP_SECRETS_DIR"
 
 # name → (language, default port), in the order `make up` starts them:
 # providers before the services that call them, the gateway last.
@@ -55,8 +58,16 @@ def kafka_piece(data_dir: Path, port: int = 9092, controller_port: int = 9093) -
     )
 
 
+def with_secrets(name: str, env: dict[str, str]) -> dict[str, str]:
+    """`env` with the harness's secrets folder swapped for the piece's own files."""
+    env = dict(env)
+    folder = env.pop(SECRETS_DIR, None)
+    return env | secrets.piece_env(name, Path(folder)) if folder else env
+
+
 def gunicorn_piece(name: str, folder: Path, port: int, env: dict[str, str]) -> Piece:
     """A Flask piece served by gunicorn with the settings file in its folder."""
+    env = with_secrets(name, env)
     return Piece(
         name=name,
         command=[
@@ -87,6 +98,6 @@ def service_piece(name: str, port: int, env: dict[str, str]) -> Piece:
         name=name,
         command=["node", str(ROOT / "node-services" / name / "src" / "server.js")],
         ready=http_ok(f"http://127.0.0.1:{port}/readyz"),
-        env={"PORT": str(port), **env},
+        env={"PORT": str(port), **with_secrets(name, env)},
         url=f"http://127.0.0.1:{port}/",
     )

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from polyshop_dev.pieces import Ports, gateway_piece, registry_piece, service_piece
+from polyshop_dev import secrets
+from polyshop_dev.pieces import SECRETS_DIR, Ports, gateway_piece, registry_piece, service_piece
 from polyshop_dev.stack import Piece, Running, Stack
 
 
@@ -22,15 +23,8 @@ def start_shop(
     start: Callable[[Stack, Piece], Running] = Stack.start,
 ) -> dict[str, str]:
     """Start every piece but Kafka, in order; return where they are."""
-    registry_url = f"http://127.0.0.1:{ports.registry}"
-    common = {
-        "REGISTRY_URL": registry_url,
-        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
-        "DATA_DIR": str(data_dir),
-        # The storefront logs users in, and reads the gateway's status, there.
-        "GATEWAY_URL": f"http://127.0.0.1:{ports.gateway}",
-        **(env or {}),
-    }
+    common = shop_env(ports, bootstrap, data_dir, env)
+    registry_url = common["REGISTRY_URL"]
     start(stack, registry_piece(ports.registry, common))
     for name, port in ports.services:
         start(stack, service_piece(name, port, common))
@@ -40,4 +34,26 @@ def start_shop(
         "system view": f"http://127.0.0.1:{ports.gateway}/system",
         "registry dashboard": f"{registry_url}/",
         "kafka": bootstrap,
+    }
+
+
+def shop_env(
+    ports: Ports, bootstrap: str, data_dir: Path, env: dict[str, str] | None = None
+) -> dict[str, str]:
+    """What every piece but Kafka is started with (`env` wins).
+
+    The shop runs in development mode (demo users), with secrets of its own
+    beside its data folder: made once, kept for the next start.
+    """
+    return {
+        "POLYSHOP_MODE": "development",
+        SECRETS_DIR: str(secrets.generate(data_dir.parent / "secrets")),
+        # Tokens name the gateway as their issuer; services fetch its keys there.
+        "AUTH_ISSUER": f"http://127.0.0.1:{ports.gateway}",
+        "REGISTRY_URL": f"http://127.0.0.1:{ports.registry}",
+        "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
+        "DATA_DIR": str(data_dir),
+        # The storefront logs users in, and reads the gateway's status, there.
+        "GATEWAY_URL": f"http://127.0.0.1:{ports.gateway}",
+        **(env or {}),
     }

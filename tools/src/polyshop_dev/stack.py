@@ -11,6 +11,7 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
+import socket
 import subprocess
 import time
 from collections.abc import Callable
@@ -54,6 +55,24 @@ class Running:
     @property
     def pid(self) -> int:
         return self.process.pid
+
+
+@dataclass
+class Served:
+    """A piece a test started on a port of its own: where it is, and its log."""
+
+    port: int
+    log: Path
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def connect(self, timeout: float = 10) -> socket.socket:
+        return socket.create_connection(("127.0.0.1", self.port), timeout=timeout)
+
+    def log_text(self) -> str:
+        return self.log.read_text(errors="replace")
 
 
 class Stack:

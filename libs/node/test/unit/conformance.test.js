@@ -3,7 +3,7 @@
  * against this library; the Python library runs the same files
  * (libs/python/tests/test_conformance*.py), so both behave alike.
  */
-import { test } from 'node:test';
+import { after, before, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import util from 'node:util';
 import { openDatabase } from '../../src/db.js';
 import { InvalidEvent, loadContracts } from '../../src/events.js';
+import { createTokenVerifier } from '../../src/identity.js';
 import { createLogger } from '../../src/logger.js';
+import { startTestIssuer, strangerKey } from '../../src/test-issuer.js';
 import {
   createOutboxRelay, emitEvent, OUTBOX_LEASE_TABLE, OUTBOX_TABLE,
 } from '../../src/outbox.js';
@@ -208,3 +210,37 @@ for (const testCase of registryClient.filter((c) => c.client === 'discovery')) {
     assert.deepEqual(ports(discovery), testCase.instances);
   });
 }
+
+describe('tokens (contracts/conformance/tokens.json)', () => {
+  let issuer;
+  before(async () => {
+    issuer = await startTestIssuer();
+  });
+  after(() => issuer.stop());
+
+  const resolve = (value, now) => {
+    if (value === '$issuer') return issuer.url;
+    if (typeof value === 'string' && value.startsWith('$now')) {
+      return now + Number(value.slice('$now'.length) || 0);
+    }
+    return value;
+  };
+
+  for (const { name, verifier: service, claims, signed_by: signedBy, expect } of conformanceCases('tokens')) {
+    const outcome = expect === 'refused' ? 'refused' : `accepted as ${expect.name}`;
+    test(`when a verifier gets ${name}, then it is ${outcome}`, async () => {
+      const now = Math.floor(Date.now() / 1000);
+      // Every claim as the case says; the issuer's defaults (iss, iat, exp) only where it says so.
+      const payload = { iss: undefined, iat: undefined, exp: undefined };
+      for (const [claim, value] of Object.entries(claims)) payload[claim] = resolve(value, now);
+      const key = signedBy === 'stranger' ? await strangerKey() : undefined;
+      const token = await issuer.sign(payload, { key });
+      const verifier = createTokenVerifier({ issuer: issuer.url, service, logger });
+      if (expect === 'refused') {
+        await assert.rejects(verifier.verify(token), { status: 401 });
+      } else {
+        assert.deepEqual(await verifier.verify(token), { name: expect.name, isService: expect.is_service });
+      }
+    });
+  }
+});

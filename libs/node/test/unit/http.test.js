@@ -2,7 +2,8 @@ import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import express from 'express';
 import {
-  healthRouter, jsonBody, notFoundHandler, NotFound, problemHandler, startWebServer, stopWebServer,
+  healthRouter, jsonBody, KEEP_ALIVE_MS, notFoundHandler, NotFound, problemHandler, startWebServer,
+  stopWebServer,
 } from '../../src/http.js';
 import { createLogger } from '../../src/logger.js';
 
@@ -87,4 +88,11 @@ test('when every readiness check passes, then /readyz is 200', async () => {
   const ready = await fetch(`${baseUrl}/readyz`);
   assert.equal(ready.status, 200);
   assert.equal((await ready.json()).status, 'ok');
+});
+
+test('when the gateway pools a connection, then the server keeps it open as long as gunicorn does', () => {
+  // Node's own 5 s would close pooled connections under the gateway's feet.
+  assert.equal(server.keepAliveTimeout, KEEP_ALIVE_MS);
+  assert.equal(KEEP_ALIVE_MS, 75_000);
+  assert.ok(server.headersTimeout > server.keepAliveTimeout);
 });

@@ -35,6 +35,9 @@ async function startService(t, env = {}) {
       PORT: '0',
       KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:1',
       REGISTRY_URL: registry.url,
+      REGISTRY_TOKEN: 'service-test-registry-token-0123456789',
+      AUTH_ISSUER: 'http://127.0.0.1:1',
+      POLYSHOP_MODE: 'production',
       EVENTS_FILE: eventsFile,
       ...env,
     },
@@ -112,4 +115,30 @@ test('when the configuration is invalid, then it exits 1 naming the problem, wit
   assert.equal(code, 1);
   assert.match(stderr, /^demo could not start: invalid configuration:\n {2}- PORT: "eighty"/);
   assert.doesNotMatch(stderr, /at .*\.js:\d+/);
+});
+
+test('when a service starts in development mode, then its first line says so, loudly, once', async (t) => {
+  const { child, lines, exited } = await startService(t, { POLYSHOP_MODE: 'development', REGISTRY_TOKEN: 'dev' });
+  await registered(lines);
+  const [first, ...rest] = lines();
+  assert.equal(first.level, 'warn');
+  assert.match(first.message, /^DEVELOPMENT MODE/);
+  assert.equal(rest.filter((line) => /DEVELOPMENT MODE/.test(line.message)).length, 0);
+  child.kill('SIGTERM');
+  assert.equal((await exited).code, 0);
+});
+
+test('when a service starts in production mode, then no line speaks of development', async (t) => {
+  const { child, lines, exited } = await startService(t);
+  await registered(lines);
+  assert.equal(lines().filter((line) => /DEVELOPMENT MODE/.test(line.message)).length, 0);
+  child.kill('SIGTERM');
+  assert.equal((await exited).code, 0);
+});
+
+test('when the registry token is missing, then it exits 1 naming REGISTRY_TOKEN and its _FILE', async (t) => {
+  const { exited } = await startService(t, { REGISTRY_TOKEN: '' });
+  const { code, stderr } = await exited;
+  assert.equal(code, 1);
+  assert.match(stderr, /- REGISTRY_TOKEN: required \(set REGISTRY_TOKEN or REGISTRY_TOKEN_FILE\)/);
 });

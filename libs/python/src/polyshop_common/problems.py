@@ -7,7 +7,9 @@ own or Werkzeug's (404, 405, 413, 415, an unhandled exception), an
 
 from __future__ import annotations
 
+import json
 import logging
+from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
@@ -72,11 +74,35 @@ def _from_problem(error: Problem) -> Response:
 
 
 def _from_http_exception(error: HTTPException) -> Response:
+    """The status's own words: an instance's description can carry a
+    parser's message (a JSON decode error, say), which is for the log."""
     status = error.code or 500
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
-    return problem_response(status, error.name, error.description, headers=headers)
+    if error.description != type(error).description:
+        log.info("%s on %s %s: %s", status, request.method, request.path, error.description)
+    return problem_response(status, error.name, type(error).description, headers=headers)
 
 
 def _from_unexpected(error: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path)
     return _from_http_exception(InternalServerError())
+
+
+def raw_problem(
+    status: int, title: str, detail: str | None = None, headers: dict[str, str] | None = None
+) -> bytes:
+    """A whole HTTP/1.1 problem+json response as bytes, for a server to send
+    before (or without) the app: a request its parser refused, a connection
+    over its cap. The connection closes after it."""
+    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    payload = json.dumps(body).encode()
+    lines = [
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+        f"Content-Type: {PROBLEM_CONTENT_TYPE}",
+        f"Content-Length: {len(payload)}",
+        "Connection: close",
+        *(f"{name}: {value}" for name, value in (headers or {}).items()),
+    ]
+    return "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + payload

@@ -22,12 +22,12 @@ from flask import Flask
 
 from polyshop_common.events import Contracts
 from polyshop_common.health import EXTENSION, health
-from polyshop_common.identity import CONFIG_KEY as JWT_SECRET
+from polyshop_common.identity import TokenVerifier, register_identity
 from polyshop_common.kafka_io import ConsumerLoop, Handler, Producer
 from polyshop_common.logs import configure_logging
 from polyshop_common.outbox import OutboxRelay
 from polyshop_common.registry import Discovery, Registration, RegistryApi
-from polyshop_common.settings import ServiceSettings
+from polyshop_common.settings import ServiceSettings, announce_mode
 
 log = logging.getLogger(__name__)
 
@@ -142,21 +142,20 @@ def create_flask_app(import_name: str, service: str, settings: ServiceSettings) 
     """A service's Flask app, set up as every service's is.
 
     JSON logs (configured once, and left alone in tests), `TESTING` from the
-    settings, JSON fields in their documented order, and the secret that
-    verifies the gateway's tokens.
+    settings, JSON fields in their documented order, and the verifier of the
+    gateway's tokens (it holds public keys only).
     """
     if not settings.testing:
         configure_logging(service, settings.log_level)
     app = Flask(import_name)
     app.config["TESTING"] = settings.testing
-    app.config[JWT_SECRET] = settings.jwt_secret
+    register_identity(app, TokenVerifier(settings.auth_issuer, service))
     app.json.sort_keys = False  # keep fields in their documented order
     return app
 
 
 def init_app(app: Flask, runtime: Runtime, settings: ServiceSettings) -> None:
-    for warning in settings.insecure_defaults():
-        log.warning(warning)
+    announce_mode(settings.mode, __name__)
     app.extensions[EXTENSION] = runtime
     app.register_blueprint(health)
     if settings.start_background:

@@ -5,11 +5,20 @@ Each service's `config.py` builds its own frozen `Settings` on top of
 environment. An unset or empty variable keeps its default; a bad value stops
 start-up with a message naming the variable, rather than the first time it
 is used (a retry delay with no retry topic to carry it, say).
+
+Secrets have no defaults (docs/security.md): each is read from `NAME` or
+from the file `NAME_FILE` names, as container images do, and a missing or
+short one stops start-up. `POLYSHOP_MODE=development` is the one relaxation:
+it is announced in the log, and it lets a workshop laptop use a short
+secret and the demo users.
 """
 
 from __future__ import annotations
 
+import json
+import logging
 import math
+import os
 import socket
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -21,8 +30,12 @@ from polyshop_common.events import find_contracts_dir, read_topics
 T = TypeVar("T")
 WILDCARD_HOSTS = ("0.0.0.0", "::")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
-DEFAULT_JWT_SECRET = "polyshop-dev-secret-not-for-production"
-DEFAULT_REGISTRY_TOKEN = "polyshop-dev-token"
+PRODUCTION = "production"
+DEVELOPMENT = "development"
+MODES = (PRODUCTION, DEVELOPMENT)
+# Where the gateway answers on a workshop laptop; outside development mode
+# AUTH_ISSUER must be set.
+DEVELOPMENT_ISSUER = "http://127.0.0.1:8080"
 DEFAULT_RETRY_DELAYS = (1.0, 10.0, 60.0)
 NO_RETRIES = "none"
 
@@ -44,6 +57,68 @@ class EnvReader:
         except ValueError as error:
             raise ConfigError(f"{name}={raw!r} is invalid: {error}") from None
 
+    def mode(self) -> str:
+        return self.read("POLYSHOP_MODE", mode, PRODUCTION)
+
+    def secret(self, name: str, *, required: bool = True) -> str | None:
+        """`NAME`, or the content of the file `NAME_FILE` names; never echoed.
+
+        Outside development mode a secret shorter than the contract's
+        minimum is refused: a short secret is a guessable one.
+        """
+        inline = self.environ.get(name, "").strip()
+        path = self.environ.get(f"{name}_FILE", "").strip()
+        if inline and path:
+            raise ConfigError(f"set {name} or {name}_FILE, not both")
+        value = inline
+        if path:
+            try:
+                value = Path(path).read_text(encoding="utf-8").strip()
+            except OSError as error:
+                raise ConfigError(f"{name}_FILE={path!r}: {error.strerror}") from None
+        if not value:
+            if required:
+                raise ConfigError(f"{name} (or {name}_FILE) must be set: there is no default")
+            return None
+        if self.mode() != DEVELOPMENT and len(value.encode()) < min_secret_bytes():
+            raise ConfigError(
+                f"{name} is shorter than {min_secret_bytes()} bytes; "
+                "generate one, for example with `make secrets`"
+            )
+        return value
+
+    def issuer(self) -> str:
+        """AUTH_ISSUER: the token issuer's URL, a default only in development mode."""
+        default = DEVELOPMENT_ISSUER if self.mode() == DEVELOPMENT else ""
+        issuer = self.read("AUTH_ISSUER", url, default)
+        if not issuer:
+            raise ConfigError("AUTH_ISSUER must be set to the token issuer's URL (the gateway)")
+        return issuer
+
+
+def announce_mode(mode_name: str, piece: str) -> None:
+    """Say loudly that development mode is on: nobody should miss it in a log."""
+    if mode_name == DEVELOPMENT:
+        logging.getLogger(piece).warning(
+            "DEVELOPMENT MODE: demo users and short secrets are allowed; "
+            "never run this outside a workshop laptop"
+        )
+
+
+def read_auth_contract(contracts_dir: Path | None = None) -> dict[str, Any]:
+    """contracts/auth.json: the token rules both languages share.
+
+    Read when the library is imported, before any settings: in an image,
+    where the library is installed away from contracts/, the image's
+    CONTRACTS_DIR says where they are.
+    """
+    folder = contracts_dir or find_contracts_dir() or Path(os.environ.get("CONTRACTS_DIR", "."))
+    return json.loads((folder / "auth.json").read_text(encoding="utf-8"))
+
+
+def min_secret_bytes() -> int:
+    return int(read_auth_contract()["min_secret_bytes"])
+
 
 @dataclass(frozen=True)
 class ServiceSettings:
@@ -51,10 +126,15 @@ class ServiceSettings:
     host: str = "127.0.0.1"
     advertised_host: str = "127.0.0.1"
     registry_url: str = "http://127.0.0.1:8761"
-    registry_token: str = DEFAULT_REGISTRY_TOKEN
+    # This instance's own registry credential (unused in tests: no registration).
+    registry_token: str = ""
     kafka_bootstrap: str = "127.0.0.1:9092"
     data_dir: Path = Path(".run/data")
-    jwt_secret: str = DEFAULT_JWT_SECRET
+    # Whose tokens to trust (`iss`), and where its public keys are found.
+    auth_issuer: str = DEVELOPMENT_ISSUER
+    # This service's client secret, to obtain service tokens for its calls.
+    client_secret: str | None = None
+    mode: str = PRODUCTION
     contracts_dir: Path | None = None
     log_level: str = "INFO"
     # Seconds before the attempts 2, 3, ... of a failed event (docs/saga.md, "Retries").
@@ -62,15 +142,6 @@ class ServiceSettings:
     testing: bool = False
     # False in tests: no registration, consumer or relay threads are started.
     start_background: bool = True
-
-    def insecure_defaults(self) -> list[str]:
-        """What start-up should warn about: public development secrets in use."""
-        warnings = []
-        if self.jwt_secret == DEFAULT_JWT_SECRET:
-            warnings.append("JWT_SECRET is the public development default: set your own")
-        if self.registry_token == DEFAULT_REGISTRY_TOKEN:
-            warnings.append("REGISTRY_TOKEN is the public development default: set your own")
-        return warnings
 
     def database(self, service: str) -> Path:
         return self.data_dir / f"{service}.db"
@@ -84,10 +155,12 @@ class ServiceSettings:
             "host": (host := env.read("HOST", no_spaces, "127.0.0.1")),
             "advertised_host": env.read("ADVERTISED_HOST", no_spaces, default_advertised(host)),
             "registry_url": env.read("REGISTRY_URL", url, "http://127.0.0.1:8761"),
-            "registry_token": env.read("REGISTRY_TOKEN", str, DEFAULT_REGISTRY_TOKEN),
+            "registry_token": env.secret("REGISTRY_TOKEN"),
             "kafka_bootstrap": env.read("KAFKA_BOOTSTRAP_SERVERS", no_spaces, "127.0.0.1:9092"),
             "data_dir": env.read("DATA_DIR", Path, Path(".run/data")),
-            "jwt_secret": env.read("JWT_SECRET", str, DEFAULT_JWT_SECRET),
+            "auth_issuer": env.issuer(),
+            "client_secret": env.secret("AUTH_CLIENT_SECRET", required=False),
+            "mode": env.mode(),
             "contracts_dir": contracts_dir,
             "log_level": env.read("LOG_LEVEL", log_level, "INFO"),
             "consumer_retry_delays": consumer_retry_delays(env, contracts_dir),
@@ -139,6 +212,12 @@ def existing_dir(raw: str) -> Path:
     if not Path(raw).is_dir():
         raise ValueError("no such folder")
     return Path(raw)
+
+
+def mode(raw: str) -> str:
+    if raw.lower() not in MODES:
+        raise ValueError(f"expected one of {', '.join(MODES)}")
+    return raw.lower()
 
 
 def log_level(raw: str) -> str:

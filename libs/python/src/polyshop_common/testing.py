@@ -5,10 +5,11 @@ conftest.py (`pytest_plugins`). A suite's own conftest.py builds `settings`
 and `app` (what is its own); these build on them:
 
     contracts_dir, contracts        contracts/, and its schemas read once
+    token_issuer                    a real issuer on a spare port (the gateway's endpoints)
     service_settings                the test values of the fields every service shares
     app → client                    Flask's test client
     app → conn                      a connection to the app's SQLite database
-    settings → auth                 Authorization headers, signed as the gateway does
+    token_issuer → auth             Authorization headers, signed as the gateway does
     wait_until                      poll a condition until a deadline
 
 A fixture of the same name in a suite's conftest.py wins over these.
@@ -16,21 +17,20 @@ A fixture of the same name in a suite's conftest.py wins over these.
 
 from __future__ import annotations
 
+import json
 import sqlite3
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
-import jwt
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
 from polyshop_common import db, flask_db
 from polyshop_common.events import Contracts, find_contracts_dir
-from polyshop_common.identity import ALGORITHM
-from polyshop_common.settings import ServiceSettings
+from polyshop_common.local_issuer import LocalIssuer
 
 
 @pytest.fixture(scope="session")
@@ -45,12 +45,22 @@ def contracts(contracts_dir: Path) -> Contracts:
     return Contracts.load(contracts_dir)
 
 
+@pytest.fixture(scope="session")
+def token_issuer() -> Iterator[LocalIssuer]:
+    issuer = LocalIssuer()
+    yield issuer
+    issuer.close()
+
+
 @pytest.fixture
-def service_settings(tmp_path: Path, contracts_dir: Path) -> dict[str, Any]:
+def service_settings(
+    tmp_path: Path, contracts_dir: Path, token_issuer: LocalIssuer
+) -> dict[str, Any]:
     """For a service's `Settings(**service_settings, ...)`: a fresh data
     folder, the repository's contracts, testing on, no background threads."""
     return {
         "data_dir": tmp_path,
+        "auth_issuer": token_issuer.url,
         "contracts_dir": contracts_dir,
         "testing": True,
         "start_background": False,
@@ -71,13 +81,16 @@ def conn(app: Flask) -> Iterator[sqlite3.Connection]:
 
 
 @pytest.fixture
-def auth(settings: ServiceSettings) -> Callable[..., dict[str, str]]:
-    """Authorization headers for a user (or `service:NAME`), signed as the gateway does."""
+def auth(token_issuer: LocalIssuer, app: Flask) -> Callable[..., dict[str, str]]:
+    """Authorization headers for a user, or for a service calling this app's
+    service (`auth("service:notifications")`), signed as the gateway does."""
+    callee = app.extensions["polyshop.identity"].service
 
     def headers(user: str = "alice") -> dict[str, str]:
-        now = int(time.time())
-        claims = {"sub": user, "iat": now, "exp": now + 60}
-        token = jwt.encode(claims, settings.jwt_secret, ALGORITHM)
+        if user.startswith("service:"):
+            token = token_issuer.service_token(user.removeprefix("service:"), callee)
+        else:
+            token = token_issuer.user_token(user)
         return {"Authorization": f"Bearer {token}"}
 
     return headers
@@ -94,3 +107,15 @@ def _wait_until(condition: Callable[[], object], timeout: float = 10.0) -> None:
 def wait_until() -> Callable[..., None]:
     """Poll a condition until it holds; fail once the deadline passes."""
     return _wait_until
+
+
+# The least environment a service starts with: development mode and a
+# registry credential (`Settings.from_env(DEVELOPMENT_ENV | {...})`).
+DEVELOPMENT_ENV = {"POLYSHOP_MODE": "development", "REGISTRY_TOKEN": "test-registry-token"}
+
+
+def conformance_cases(name: str) -> list[dict[str, Any]]:
+    """The cases of contracts/conformance/NAME.json, which both libraries run."""
+    folder = find_contracts_dir()
+    assert folder is not None, "no contracts/ folder above the library"
+    return json.loads((folder / "conformance" / f"{name}.json").read_text())["cases"]

@@ -11,13 +11,13 @@ import { orderHandlers } from './orders.js';
 export const TOPICS = ['orders'];
 
 export function createNotificationsConsumer({
-  kafka, db, contracts, producer, retryDelays, orders, jwtSecret, logger,
+  kafka, db, contracts, producer, retryDelays, orders, serviceTokens, logger,
 }) {
   return createConsumerLoop({
     kafka,
     groupId: SERVICE,
     topics: TOPICS,
-    handlers: orderHandlers({ orders, jwtSecret, contracts, logger }),
+    handlers: orderHandlers({ orders, serviceTokens, contracts, logger }),
     db,
     contracts,
     producer,

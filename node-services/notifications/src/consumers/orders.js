@@ -3,30 +3,31 @@
  *
  * order.created only teaches us who owns the order. order.confirmed and
  * order.cancelled become a notification, written with the order summary
- * that orders gives (client-side discovery, with a service token). The
- * summary is fetched in `prepare`, outside the transaction; if orders cannot
- * be reached the event goes to a retry topic and comes back after a delay,
+ * that orders gives (client-side discovery, with a service token the
+ * gateway issued for calling orders). The summary is fetched in `prepare`,
+ * outside the transaction; if orders or the gateway cannot be reached the
+ * event goes to a retry topic and comes back after a delay,
  * while the partition moves on (docs/saga.md, "Retries"). A new
  * notification puts notification.sent into the outbox in the same
  * transaction; one that existed already (the same order event again under
  * another id) puts nothing, so the customer is said to be told once.
  */
-import { serviceToken, UpstreamError } from '@polyshop/common';
-import { SERVICE } from '../config.js';
+import { UpstreamError } from '@polyshop/common';
 import { addNotification, messageFor, recordOwner } from '../domain/notifications.js';
 import { emitSent } from './outgoing.js';
 
 /**
  * @param {object} deps
  * @param {import('@polyshop/common').ServiceClient} deps.orders a client of the orders service
- * @param {string} deps.jwtSecret signs the service token
+ * @param {{tokenFor: (audience: string) => Promise<string>}} deps.serviceTokens
+ *   from createServiceTokens: the token for calling orders
  * @param {import('@polyshop/common').Contracts} deps.contracts checks what is emitted
  */
-export function orderHandlers({ orders, jwtSecret, contracts, logger }) {
+export function orderHandlers({ orders, serviceTokens, contracts, logger }) {
   const log = logger.child({ component: 'order-handlers' });
 
   async function orderSummary(event, { headers }) {
-    const token = await serviceToken(SERVICE, jwtSecret);
+    const token = await serviceTokens.tokenFor('orders');
     const traceparent = headers.traceparent?.toString();
     const path = `/orders/${encodeURIComponent(event.data.order_id)}`;
     try {

@@ -2,9 +2,13 @@
  * The operator API (contracts/openapi/storefront-operator.yaml): the dead
  * letters, as JSON, for scripts and curl.
  *
- *   GET  /operator/dead-letters[?topic=&limit=]   the newest, oldest first
- *   GET  /operator/dead-letters/{id}              one, with key, headers and value
- *   POST /operator/dead-letters/{id}/redrive      {"to"?, "again"?}: where it went
+ *   GET  /operator/dead-letters[?topic=&limit=]                 the newest, oldest first
+ *   GET  /operator/dead-letters/{topic}/{partition}/{offset}    one, with key, headers and value
+ *   POST /operator/dead-letters/{topic}/{partition}/{offset}/redrive
+ *                                            {"to"?, "again"?}: where it went
+ *
+ * A dead letter's id is DLQTOPIC/PARTITION/OFFSET everywhere; in a path it is
+ * three segments, not one with encoded slashes, which the gateway refuses.
  *
  * Every request carries `Authorization: Bearer OPERATOR_TOKEN`. A bearer
  * token is sent by the caller, never by a browser on its own, so these
@@ -21,6 +25,8 @@ import {
 
 export const DEFAULT_LIMIT = 100;
 export const MAX_LIMIT = 1000;
+const LETTER_PATH = '/operator/dead-letters/:topic/:partition/:offset';
+const LETTER_PATH_SHAPE = '/operator/dead-letters/DLQTOPIC/PARTITION/OFFSET';
 
 /** Constant time whatever the lengths: both sides are hashed to the same size first. */
 export function sameToken(given, expected) {
@@ -45,21 +51,26 @@ export function operatorApi({ deadLetters, operatorToken, logger }) {
     res.json({ dead_letters: found.map(summary) });
   });
 
-  router.get('/operator/dead-letters/:id', async (req, res) => {
-    res.json(details(await deadLetters.get(LetterId.parse(req.params.id))));
+  router.get(LETTER_PATH, async (req, res) => {
+    res.json(details(await deadLetters.get(letterIdOf(req.params))));
   });
 
-  router.post('/operator/dead-letters/:id/redrive', async (req, res) => {
+  router.post(`${LETTER_PATH}/redrive`, async (req, res) => {
     const options = redriveOptions(req.body ?? {});
-    res.json({ ...await deadLetters.redrive(LetterId.parse(req.params.id), options) });
+    res.json({ ...await deadLetters.redrive(letterIdOf(req.params), options) });
   });
 
   router.use('/operator', (req) => {
-    const hint = req.path.startsWith('/dead-letters/') ? ': URL-encode the id (orders.dlq%2F1%2F0)' : '';
+    const hint = req.path.startsWith('/dead-letters/') ? `: a dead letter is ${LETTER_PATH_SHAPE}` : '';
     throw new NotFound(`no route for ${req.method} ${req.originalUrl.split('?')[0]}${hint}`);
   });
   router.use('/operator', (error, req, res, next) => sendProblem(res, problemOf(error, logger, req)));
   return router;
+}
+
+/** The id the three segments name, parsed as everywhere else, so a bad one is the same 400. */
+function letterIdOf({ topic, partition, offset }) {
+  return LetterId.parse(`${topic}/${partition}/${offset}`);
 }
 
 function topicOf({ topic }) {

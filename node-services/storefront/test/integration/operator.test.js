@@ -14,7 +14,6 @@ import { readFileSync } from 'node:fs';
 import { after, before, describe, test } from 'node:test';
 import { promisify } from 'node:util';
 import { brokersFromEnv, createKafka, createProducer } from '@polyshop/common';
-import { DEVELOPMENT_OPERATOR_TOKEN } from '../../src/config.js';
 import {
   logger, OPERATOR_TOKEN, openSystemView, postForm, startStorefront,
 } from '../support/storefront.js';
@@ -70,7 +69,7 @@ const call = (path, { method = 'GET', body } = {}) => fetch(`${storefront.base}$
   headers: { ...operator, ...(body ? { 'content-type': 'application/json' } : {}) },
   body: body && JSON.stringify(body),
 });
-const redrive = (id, body) => call(`/operator/dead-letters/${encodeURIComponent(id)}/redrive`, { method: 'POST', body });
+const redrive = (id, body) => call(`/operator/dead-letters/${id}/redrive`, { method: 'POST', body });
 
 describe('the operator API on a broker', { timeout: 60000 }, () => {
   test('when dead letters are listed, then each says where it lies, why, and whether it was redriven', async () => {
@@ -89,7 +88,7 @@ describe('the operator API on a broker', { timeout: 60000 }, () => {
   test('when one dead letter is read, then its key, headers and value come with it', async () => {
     const id = await deadLetter();
 
-    const answer = await call(`/operator/dead-letters/${encodeURIComponent(id)}`);
+    const answer = await call(`/operator/dead-letters/${id}`);
 
     assert.equal(answer.status, 200);
     const letter = await answer.json();
@@ -115,12 +114,12 @@ describe('the operator API on a broker', { timeout: 60000 }, () => {
     const again = await redrive(id, { again: true });
     assert.equal(again.status, 200);
     assert.notDeepEqual(await again.json(), done);
-    const listed = await (await call(`/operator/dead-letters/${encodeURIComponent(id)}`)).json();
+    const listed = await (await call(`/operator/dead-letters/${id}`)).json();
     assert.notEqual(listed.redrive, null);
   });
 
   test('when no dead letter lies at the id, then it is 404', async () => {
-    const answer = await call(`/operator/dead-letters/${encodeURIComponent(`${topic}.dlq/0/999`)}`);
+    const answer = await call(`/operator/dead-letters/${topic}.dlq/0/999`);
     assert.equal(answer.status, 404);
     assert.match((await answer.json()).detail, /no dead letter at/);
   });
@@ -130,7 +129,7 @@ describe('the operator API on a broker', { timeout: 60000 }, () => {
 
     assert.equal((await redrive(id, { to: 'no-such-topic' })).status, 422);
     assert.equal((await call('/operator/dead-letters?topic=no-such-topic')).status, 422);
-    assert.equal((await (await call(`/operator/dead-letters/${encodeURIComponent(id)}`)).json()).redrive, null);
+    assert.equal((await (await call(`/operator/dead-letters/${id}`)).json()).redrive, null);
   });
 
   test('when an operator redrives from the system view, then the page says where it went', async () => {
@@ -154,14 +153,15 @@ describe('the operator API on a broker', { timeout: 60000 }, () => {
 test('when the curl commands of docs/storefront.md are run, then each answers as documented', async () => {
   const section = readFileSync(DOCS, 'utf8').split('\n## Operator API\n')[1].split('\n## ')[0];
   const lines = section.split('\n');
-  assert.ok(lines.includes(`TOKEN=${DEVELOPMENT_OPERATOR_TOKEN}     # the development OPERATOR_TOKEN`));
+  assert.ok(lines.some((line) => line.startsWith('TOKEN=')), 'the section says where TOKEN comes from');
   const commands = lines.filter((line) => line.startsWith('curl '));
   assert.ok(commands.length >= 4);
   const id = await deadLetter();
   for (const command of commands) {
+    assert.doesNotMatch(command, /%2F|%5C/i, 'the gateway refuses an encoded slash in a path');
     // The docs' broker address, topic and dead letter stand for this test's.
     const here = command.replaceAll('http://127.0.0.1:8080', storefront.base)
-      .replaceAll('inventory.dlq%2F1%2F0', encodeURIComponent(id)).replaceAll('inventory', topic);
+      .replaceAll('inventory.dlq/1/0', id).replaceAll('inventory', topic);
     const { stdout } = await promisify(execFile)('sh', ['-c', here], { env: { ...process.env, TOKEN: OPERATOR_TOKEN } });
     const answer = JSON.parse(stdout);
     assert.equal(answer.status, undefined, `${command}: ${stdout}`);

@@ -7,18 +7,26 @@ import net from 'node:net';
 import {
   createLogger, DeadLetters, loadContracts, startWebServer, stopWebServer,
 } from '@polyshop/common';
+import { randomSecret } from '@polyshop/common/testing';
 import { createApp } from '../../src/app.js';
 import { loadConfig } from '../../src/config.js';
 import { openStorefrontDatabase } from '../../src/database.js';
 import { createHub } from '../../src/live/hub.js';
 
-export const OPERATOR_TOKEN = 'operator-test-token-0123456789';
+export const OPERATOR_TOKEN = 'operator-test-token-0123456789-abcdefghijklmn';
+/** What the storefront's configuration requires besides its own settings (no issuer is asked). */
+export const REQUIRED = Object.freeze({
+  REGISTRY_TOKEN: randomSecret(),
+  AUTH_ISSUER: 'http://127.0.0.1:8080',
+  AUTH_CLIENT_SECRET: randomSecret(),
+  SESSION_SECRET: randomSecret(),
+});
 export const logger = createLogger({ service: 'storefront-test', level: 'silent' });
 export const contracts = loadContracts();
 
 /** @returns {Promise<{app, base: string, deadLetters: DeadLetters, stop: () => Promise<void>}>} */
 export async function startStorefront({ brokers }) {
-  const config = loadConfig({ LOG_LEVEL: 'silent', OPERATOR_TOKEN });
+  const config = loadConfig({ ...REQUIRED, LOG_LEVEL: 'silent', OPERATOR_TOKEN });
   const deadLetters = DeadLetters.fromContracts({ brokers, logger, contracts });
   const app = createApp({
     config,

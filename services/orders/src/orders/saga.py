@@ -1,10 +1,17 @@
 """The orders side of the saga: finish a PENDING order when the outcome is known.
 
-`payment.authorized` confirms; `inventory.rejected` and `payment.declined`
-cancel with the event's reason (and the timeout sweeper, in timeouts.py,
-cancels what waited too long). The new state and its event (through the
-outbox) commit in one transaction. A late or repeated event for an order
-that is no longer PENDING changes nothing.
+`payment.authorized` confirms, if it paid what the order costs;
+`inventory.rejected` and `payment.declined` cancel with the event's reason
+(and the timeout sweeper, in timeouts.py, cancels what waited too long).
+The new state and its event (through the outbox) commit in one transaction.
+A late or repeated event for an order that is no longer PENDING changes
+nothing.
+
+Orders checks what it can of the events it trusts: anyone who can write
+to the `payments` topic could otherwise confirm an order with a payment of
+one cent. So a `payment.authorized` whose amount or currency differs from the
+order cancels it instead (inventory then releases the stock, payments voids
+what it authorised) and is logged as a security event.
 """
 
 from __future__ import annotations
@@ -22,9 +29,44 @@ from polyshop_common.kafka_io import Handler
 
 log = logging.getLogger(__name__)
 
+MISMATCH = "payment does not match the order"
+
 
 def confirm(contracts: Contracts, event: dict[str, Any], conn: sqlite3.Connection) -> None:
-    finish(conn, contracts, event["data"]["order_id"], "CONFIRMED", None)
+    payment = event["data"]
+    order = store.get_order(conn, payment["order_id"])
+    if order is not None and not pays_for(payment, order):
+        log_mismatch(order, payment)
+        finish(conn, contracts, order["id"], "CANCELLED", MISMATCH)
+        return
+    finish(conn, contracts, payment["order_id"], "CONFIRMED", None)
+
+
+def pays_for(payment: dict[str, Any], order: dict[str, Any]) -> bool:
+    paid = (payment["amount_cents"], payment["currency"])
+    return paid == (order["total_cents"], order["currency"])
+
+
+def log_mismatch(order: dict[str, Any], payment: dict[str, Any]) -> None:
+    """A warning an operator can alert on; amounts and ids only, nothing personal.
+
+    Logged also when the order has finished already: the event changes
+    nothing then, but whoever sent it is worth knowing about.
+    """
+    log.warning(
+        "security event: %s",
+        MISMATCH,
+        extra={
+            "security_event": "payment_mismatch",
+            "order_id": order["id"],
+            "order_status": order["status"],
+            "payment_id": payment["payment_id"],
+            "expected_amount_cents": order["total_cents"],
+            "expected_currency": order["currency"],
+            "received_amount_cents": payment["amount_cents"],
+            "received_currency": payment["currency"],
+        },
+    )
 
 
 def cancel_for_stock(contracts: Contracts, event: dict[str, Any], conn: sqlite3.Connection) -> None:
