@@ -12,7 +12,7 @@ import pytest
 
 from polyshop_common.events import new_event
 from support import poll
-from support.faults import read_json_lines
+from support.faults import LONG_SAGA_TIMEOUTS, read_json_lines
 from support.kafka_probe import committed, find_record, send_raw
 from support.shop import Customer, running_shop
 
@@ -21,8 +21,15 @@ MISMATCH = "payment does not match the order"
 
 @pytest.fixture(scope="module")
 def shop(tmp_path_factory):
-    # A stack of its own: this test stops payments.
-    with running_shop(tmp_path_factory.mktemp("mismatch")) as started:
+    """A shop of its own (this test stops payments), warmed up: one order
+    confirmed end to end first, so every producer and consumer is connected
+    before the test's own order; and a saga timeout long enough that only
+    the forged payment can end that order."""
+    with running_shop(tmp_path_factory.mktemp("mismatch"), LONG_SAGA_TIMEOUTS) as started:
+        bob = Customer(started.gateway, "bob", "builder")
+        placed = bob.place_order([{"sku": "TEA-SENCHA", "quantity": 1}])
+        assert placed.status_code == 202, placed.text
+        assert bob.wait_until_finished(placed.json()["id"], timeout=60)["status"] == "CONFIRMED"
         yield started
 
 

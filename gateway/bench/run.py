@@ -17,7 +17,6 @@ import argparse
 import os
 import shlex
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ import requests
 
 from polyshop_common.registry import Registration, RegistryApi
 from polyshop_dev import secrets
+from polyshop_dev.pieces import free_port
 
 sys.path.insert(0, str(Path(__file__).parent))
 from report import write_report
@@ -56,12 +56,6 @@ http {{
     }}
 }}
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def ensure_tools() -> None:

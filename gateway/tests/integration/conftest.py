@@ -11,7 +11,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import socket
 import subprocess
 import sys
 import threading
@@ -29,6 +28,7 @@ from gateway import close_app, create_app
 from gateway.config import Config
 from gateway.users import Users
 from polyshop_common.registry import Discovery, Registration, RegistryApi
+from polyshop_dev.pieces import free_port
 
 REPO = Path(__file__).resolve().parents[3]
 UPSTREAM_SERVER = Path(__file__).with_name("upstream_server.py")
@@ -61,12 +61,6 @@ def wait_until(condition: Callable[[], object], timeout: float = 10.0, what: str
     while not condition():
         assert time.monotonic() < deadline, f"not true before the deadline: {what}"
         time.sleep(0.02)
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
 
 
 def stop(process: subprocess.Popen) -> None:

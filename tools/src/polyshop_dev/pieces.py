@@ -3,6 +3,8 @@ probe, environment. `make up` and the end-to-end tests both use these."""
 
 from __future__ import annotations
 
+import os
+import random
 import socket
 import sys
 from dataclasses import dataclass
@@ -29,10 +31,39 @@ SERVICES = {
 }
 
 
+# Spare ports come from below the kernel's ephemeral range: a port bind(0)
+# hands out is one outgoing connections take theirs from too, and between
+# choosing it and a piece binding it, a client socket of another test (the
+# registry's tests hold thousands) may take it. Each pytest-xdist worker
+# chooses from a range of its own, so two workers never choose the same.
+SPARE_PORTS = (20000, 32768)
+
+
 def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
+    """A loopback port nothing listens on now, for a piece to bind soon."""
+    low, high = spare_range(os.environ.get("PYTEST_XDIST_WORKER", ""))
+    for _ in range(200):
+        port = random.randrange(low, high)
+        with socket.socket() as sock:
+            try:
+                sock.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return port
+    raise RuntimeError(f"no free port from {low} to {high}")
+
+
+def spare_range(worker: str) -> tuple[int, int]:
+    """The ports of xdist worker `gwN` (all of them outside xdist)."""
+    low, high = SPARE_PORTS
+    if not worker.startswith("gw") or not worker[2:].isdigit():
+        return low, high
+    share = (high - low) // WORKER_SHARES
+    index = int(worker[2:]) % WORKER_SHARES
+    return low + index * share, low + (index + 1) * share
+
+
+WORKER_SHARES = 4
 
 
 @dataclass(frozen=True)
