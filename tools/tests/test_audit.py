@@ -171,3 +171,8 @@ def test_pip_audit_takes_the_options_and_answers_in_json(tmp_path):
 )
 def test_the_test_run_shows_an_audit_not_done_without_failing(step, code, shown):
     assert testrun.outcome(step, code) == shown
+
+
+def test_error_messages_keep_the_reason_but_not_the_address():
+    text = "405 Method Not Allowed - POST https://example.invalid/-/npm/v1/security/advisories/bulk"
+    assert audit.without_urls(text) == "405 Method Not Allowed - POST (the service's address)"

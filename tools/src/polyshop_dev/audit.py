@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -67,7 +68,7 @@ def read_pip_audit(output: str, stderr: str = "") -> Report:
     checked = [d for d in dependencies if "skip_reason" not in d]
     if skipped and not checked:
         why = f"the database answered for none of {len(skipped)} packages"
-        return Report("uv.lock", error=f"{why}: {skipped[0]['skip_reason']}, ...")
+        return Report("uv.lock", error=f"{why}: {without_urls(skipped[0]['skip_reason'])}, ...")
     findings = tuple(
         Finding(d["name"], d["version"], advisory_id(v), tuple(v["fix_versions"]))
         for d in checked
@@ -116,13 +117,18 @@ def npm_error(output: str) -> str:
         return last_line(output)
     error = found.get("error") if isinstance(found, dict) else None
     if isinstance(error, dict) and error.get("summary"):
-        return str(error["summary"])
+        return without_urls(str(error["summary"]))
     return str(found.get("message", "no report")) if isinstance(found, dict) else "no report"
 
 
 def last_line(text: str) -> str:
     lines = [line for line in text.splitlines() if line.strip()]
-    return lines[-1].strip() if lines else "no output"
+    return without_urls(lines[-1].strip()) if lines else "no output"
+
+
+def without_urls(text: str) -> str:
+    """The tools' messages name the addresses they asked; the reason is enough."""
+    return re.sub(r"\b\w+://\S+", "(the service's address)", text)
 
 
 def verdict(reports: Sequence[Report], required: bool = False) -> int:
