@@ -176,3 +176,9 @@ def test_the_test_run_shows_an_audit_not_done_without_failing(step, code, shown)
 def test_error_messages_keep_the_reason_but_not_the_address():
     text = "405 Method Not Allowed - POST https://example.invalid/-/npm/v1/security/advisories/bulk"
     assert audit.without_urls(text) == "405 Method Not Allowed - POST (the service's address)"
+
+
+def test_npm_failing_to_ask_is_reported_without_the_address():
+    output = json.dumps({"message": "405 Method Not Allowed - POST https://example.invalid/bulk"})
+    report = audit.read_npm_audit(output)
+    assert report.error == "npm audit failed: 405 Method Not Allowed - POST (the service's address)"

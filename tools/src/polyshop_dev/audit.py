@@ -88,7 +88,8 @@ def read_npm_audit(output: str) -> Report:
         vulnerabilities = report["vulnerabilities"]
         audited = report["metadata"]["dependencies"]["total"]
     except (ValueError, KeyError, TypeError):
-        return Report("package-lock.json", error=f"npm audit failed: {npm_error(output)}")
+        failure = without_urls(npm_error(output))
+        return Report("package-lock.json", error=f"npm audit failed: {failure}")
     findings = tuple(
         Finding(name, entry["range"], npm_advisories(entry), npm_fix(entry["fixAvailable"]))
         for name, entry in sorted(vulnerabilities.items())
