@@ -10,7 +10,7 @@ import json
 import pytest
 
 from support import poll
-from support.kafka_probe import committed, end_offsets, find_record
+from support.kafka_probe import committed, end_offsets, records
 from support.shop import Customer, running_shop
 
 SAGA_TIMEOUT_SECONDS = 3
@@ -34,14 +34,30 @@ def shop(tmp_path_factory):
         yield started
 
 
-def released(shop, order_id: str):
-    def match(record) -> bool:
-        return (
-            record.key == order_id.encode()
-            and json.loads(record.value)["type"] == "inventory.released"
-        )
+# Where a record keyed by an order may be on its way into inventory.
+INTO_INVENTORY = ["orders", "orders.retry.1", "orders.retry.2", "orders.retry.3", "orders.dlq"]
 
-    return find_record(shop.bootstrap, "inventory", match, timeout=60)
+
+def released_all(shop, order_ids: list[str]) -> dict[str, str] | None:
+    """The reason of each order's `inventory.released`, once every order has one."""
+    wanted = {order_id.encode() for order_id in order_ids}
+    reasons = {}
+    for record in records(shop.bootstrap, "inventory", lambda r: r.key in wanted):
+        event = json.loads(record.value)
+        if event["type"] == "inventory.released":
+            reasons[record.key.decode()] = event["data"]["reason"]
+    return reasons if reasons.keys() == set(order_ids) else None
+
+
+def story(shop, order_id: str) -> list[str]:
+    """The types of the records keyed by the order on inventory's topics in
+    and out, topic by topic: what a failure needs to say what happened."""
+    key = order_id.encode()
+    return [
+        f"{topic}: {json.loads(record.value).get('type', '?')}"
+        for topic in [*INTO_INVENTORY, "inventory"]
+        for record in records(shop.bootstrap, topic, lambda r: r.key == key)
+    ]
 
 
 def consumed_everything(shop, group: str, topic: str) -> bool:
@@ -70,10 +86,25 @@ def test_orders_time_out_while_inventory_is_away_and_nothing_is_left_held(shop):
 
     # Inventory reads the backlog: each order.created reserves, then its
     # order.cancelled releases; payments has heard of the cancellation first.
-    for order_id in order_ids:
-        assert json.loads(released(shop, order_id).value)["data"]["reason"].startswith(
-            "order cancelled: timed out"
+    try:
+        poll(
+            lambda: consumed_everything(shop, "inventory", "orders"),
+            90,
+            interval=0.2,
+            what="inventory read every event orders emitted while it was away",
         )
+        reasons = poll(
+            lambda: released_all(shop, order_ids),
+            30,
+            interval=0.5,
+            what="an inventory.released for every order",
+        )
+    except AssertionError as failure:
+        stories = {order_id: story(shop, order_id) for order_id in order_ids}
+        raise AssertionError(f"{failure}; the orders' records: {stories}") from failure
+    assert all(reason.startswith("order cancelled: timed out") for reason in reasons.values()), (
+        reasons
+    )
     poll(
         lambda: consumed_everything(shop, "payments", "inventory"),
         30,

@@ -71,13 +71,18 @@ def _has_leader(described: dict) -> bool:
     return described.get("error_code") == 0 and all(p["leader_id"] >= 0 for p in partitions)
 
 
+# Before pytest-xdist's own hook, which reads the groups into the test ids.
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """`make test` runs pytest on two workers (`-n 2 --dist loadgroup`):
     every end-to-end folder shares one shop (a package fixture), and every
     other module its module fixtures, so each goes to one worker whole and
-    its shop starts once."""
+    its shop starts once. The end-to-end folders, the longest groups, go
+    first, so the short ones fill in at the end and both workers finish
+    together."""
     for item in items:
         item.add_marker(pytest.mark.xdist_group(share_group(Path(item.path))))
+    items.sort(key=lambda item: not Path(item.path).is_relative_to(E2E))
 
 
 def share_group(path: Path) -> str:
