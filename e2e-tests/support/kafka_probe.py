@@ -4,7 +4,6 @@ the beginning, send raw bytes, see how far a consumer group has committed."""
 from __future__ import annotations
 
 import time
-import uuid
 from collections.abc import Iterable
 
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
@@ -13,21 +12,18 @@ from polyshop_common.kafka_io.producer import MAX_REQUEST_BYTES
 
 
 def find_record(bootstrap: str, topic: str, match, timeout: float = 20):
-    """The first record of `topic` for which `match(record)` holds."""
-    consumer = KafkaConsumer(
-        topic,
-        bootstrap_servers=bootstrap,
-        group_id=f"probe-{uuid.uuid4().hex[:8]}",
-        auto_offset_reset="earliest",
-        enable_auto_commit=False,
-        session_timeout_ms=6000,
-        heartbeat_interval_ms=2000,
-    )
+    """The first record of `topic` for which `match(record)` holds, waiting
+    for it up to `timeout`. Read with partitions assigned, not as a consumer
+    group: joining a group adds a coordinator round and a rebalance, which on
+    a busy machine took longer than the whole wait."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
     try:
+        consumer.assign([TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)])
+        consumer.seek_to_beginning()
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            for records in consumer.poll(timeout_ms=300).values():
-                for record in records:
+            for batch in consumer.poll(timeout_ms=300).values():
+                for record in batch:
                     if match(record):
                         return record
         raise AssertionError(f"no matching record on {topic} within {timeout} s")
