@@ -18,7 +18,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 .PHONY: up test setup lint format clean bench-gateway bench-shop screenshots
 
 up: setup
-	$(PY) -m polyshop_dev.up
+	$(PY) -m polyshop_dev.up $(if $(TRACES),--traces)
 
 test: setup test-browser
 	$(PY) -m polyshop_dev.testrun

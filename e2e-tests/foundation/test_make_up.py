@@ -1,5 +1,6 @@
 """`make up`'s program: it starts the pieces, prints where they are, and on
-Ctrl-C stops everything it started."""
+Ctrl-C stops everything it started; with TRACES=1 (`--traces`), a Zipkin
+server too."""
 
 from __future__ import annotations
 
@@ -17,10 +18,11 @@ from polyshop_dev.pieces import free_port
 
 
 def test_up_prints_the_dashboard_and_stops_everything_on_ctrl_c(kafka_bootstrap):
+    # With --traces, as `make up TRACES=1` runs it: one start covers both.
     registry_url = f"http://127.0.0.1:{free_port()}"
     env = {**os.environ, "REGISTRY_URL": registry_url, "KAFKA_BOOTSTRAP_SERVERS": kafka_bootstrap}
     up = subprocess.Popen(
-        [sys.executable, "-m", "polyshop_dev.up"],
+        [sys.executable, "-m", "polyshop_dev.up", "--traces"],
         cwd=ROOT,
         env=env,
         stdout=subprocess.PIPE,
@@ -33,7 +35,11 @@ def test_up_prints_the_dashboard_and_stops_everything_on_ctrl_c(kafka_bootstrap)
             lines.append(line)
             if line.startswith("polyshop is up"):
                 break
-        printed = "".join(lines) + "".join(next(up.stdout) for _ in range(4))
+        for line in up.stdout:  # the addresses, up to the blank line after them
+            lines.append(line)
+            if not line.strip():
+                break
+        printed = "".join(lines)
         assert f"registry dashboard   {registry_url}/" in printed, printed
         assert requests.get(registry_url + "/", timeout=2).status_code == 200
         # Every URL it prints opens: the storefront and the system view too.
@@ -42,6 +48,9 @@ def test_up_prints_the_dashboard_and_stops_everything_on_ctrl_c(kafka_bootstrap)
         storefront = requests.get(shown["storefront and API"], timeout=5)
         assert storefront.status_code == 200 and "<h1>Products</h1>" in storefront.text
         assert requests.get(shown["system view"], timeout=5).status_code == 200
+        zipkin = re.search(r"^  traces \(Zipkin\)\s+(\S+)$", printed, re.M)
+        assert zipkin, printed
+        assert requests.get(zipkin.group(1), timeout=5).status_code == 200
 
         up.send_signal(signal.SIGINT)
         rest = up.communicate(timeout=30)[0]
@@ -51,5 +60,6 @@ def test_up_prints_the_dashboard_and_stops_everything_on_ctrl_c(kafka_bootstrap)
             up.wait()
     assert up.returncode == 0
     assert "nothing left running" in rest
-    with pytest.raises(requests.ConnectionError):
-        requests.get(registry_url + "/", timeout=1)
+    for left in (registry_url + "/", zipkin.group(1)):
+        with pytest.raises(requests.ConnectionError):
+            requests.get(left, timeout=1)

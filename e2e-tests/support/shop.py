@@ -12,7 +12,7 @@ from pathlib import Path
 
 import requests
 
-from polyshop_dev import kafka, secrets
+from polyshop_dev import kafka, secrets, zipkin
 from polyshop_dev.pieces import Ports, free_port, kafka_piece, service_piece
 from polyshop_dev.shop import shop_env, start_shop
 from polyshop_dev.stack import Stack
@@ -29,6 +29,7 @@ class Shop:
     kafka_ports: tuple[int, int]
     gateway: str = ""
     env: dict[str, str] = field(default_factory=dict)
+    zipkin: str = ""  # the trace backend's address, when the shop has one
 
     @property
     def bootstrap(self) -> str:
@@ -55,17 +56,25 @@ def running_shop(
     folder: Path,
     env: dict[str, str] | None = None,
     registrants: dict[str, list[str]] | None = None,
+    *,
+    traces: bool = False,
 ) -> Iterator[Shop]:
     """A broker of its own (tests stop it, and no other test's events reach
     these consumers), the registry, the five services and the gateway;
     `env` is set for every piece but the broker; `registrants` are registry
-    credentials for the tests' own processes (name -> service names)."""
+    credentials for the tests' own processes (name -> service names);
+    `traces`: a Zipkin server too, every piece sending it its spans."""
     secrets.generate(folder / "secrets", registrants)
     with Stack(folder / "logs") as stack:
         shop = Shop(stack, folder, Ports.spare(), (free_port(), free_port()), env=dict(env or {}))
+        if traces:
+            port = free_port()
+            stack.start(zipkin.zipkin_piece(port))
+            shop.zipkin = f"http://127.0.0.1:{port}"
+            shop.env = zipkin.exporter_env(port) | shop.env
         shop.start_kafka()
         kafka.ensure_topics(shop.bootstrap)
-        start_shop(stack, shop.ports, shop.bootstrap, folder / "data", env)
+        start_shop(stack, shop.ports, shop.bootstrap, folder / "data", shop.env)
         shop.gateway = f"http://127.0.0.1:{shop.ports.gateway}"
         yield shop
 

@@ -37,6 +37,7 @@ from polyshop_common.logs import configure_logging
 from polyshop_common.problems import register_problem_handlers
 from polyshop_common.registry import Discovery, RegistryApi
 from polyshop_common.settings import announce_mode
+from polyshop_common.telemetry import instrument_app
 
 UPSTREAM_POOL_SIZE = 64
 
@@ -55,6 +56,7 @@ def create_app(config: Config | None = None, discovery: Any = None) -> Flask:
     )
 
     app = Flask(__name__, static_folder=None)
+    instrument_app(app, "gateway")
     app.config["GATEWAY"] = config
     register_problem_handlers(app)
     register_access_log(app)

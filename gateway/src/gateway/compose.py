@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 from concurrent.futures import Future, ThreadPoolExecutor
+from contextvars import copy_context
 from typing import Any
 from urllib.parse import quote
 
@@ -64,7 +65,8 @@ def order_details(order_id: str) -> Response | dict[str, Any]:
         "notifications": ("notifications", f"/notifications?order_id={key}"),
     }
     futures = {
-        name: composer.executor.submit(composer.fetch, service, path, headers)
+        # In the request's context: its span is the parent of each call's.
+        name: composer.executor.submit(copy_context().run, composer.fetch, service, path, headers)
         for name, (service, path) in parts.items()
     }
     outcomes = {name: outcome(future) for name, future in futures.items()}

@@ -129,7 +129,8 @@ def outbound_headers() -> dict[str, str]:
     if prefix:
         headers["X-Forwarded-Prefix"] = prefix
     headers["X-Request-ID"] = g.request_id
-    headers["traceparent"] = g.traceparent
+    # `traceparent` is left to the urllib3 instrumentation: the context of the
+    # call's own client span, not the client's (telemetry.py).
     return headers
 
 

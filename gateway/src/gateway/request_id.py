@@ -1,9 +1,12 @@
-"""Correlation: a request id and a W3C trace context on every request.
+"""Correlation: a request id on every request.
 
 `X-Request-ID` is kept when the client sent a sensible one, made otherwise,
 sent to the upstream and returned on every response, errors included. The
-`traceparent` keeps the client's trace id (or starts a new trace) with a
-fresh parent id for the gateway's own hop, as the W3C Trace Context asks.
+W3C trace context (`traceparent`) is OpenTelemetry's: the gateway's server
+span continues the client's trace or starts one, and each call upstream is
+a child span whose context goes with it (polyshop_common.telemetry). Every
+answer says which trace it belongs to in a `traceresponse` header (W3C
+Trace Context Level 2), so a client can open the trace of what it just did.
 """
 
 from __future__ import annotations
@@ -13,8 +16,9 @@ import re
 
 from flask import Flask, Response, g, request
 
+from polyshop_common.telemetry import carrier
+
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
-TRACEPARENT_PATTERN = re.compile(r"^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$")
 
 
 def random_hex(bits: int) -> str:
@@ -32,19 +36,12 @@ def register_request_id(app: Flask) -> None:
 def assign_ids() -> None:
     sent = request.headers.get("X-Request-ID", "")
     g.request_id = sent if REQUEST_ID_PATTERN.match(sent) else random_hex(128)
-    g.traceparent = next_traceparent(request.headers.get("traceparent", ""))
-
-
-def next_traceparent(incoming: str) -> str:
-    match = TRACEPARENT_PATTERN.match(incoming.strip())
-    if match and match.group(1) != "0" * 32:
-        trace_id, flags = match.group(1), match.group(3)
-    else:
-        trace_id, flags = random_hex(128), "01"
-    return f"00-{trace_id}-{random_hex(64)}-{flags}"
 
 
 def echo_request_id(response: Response) -> Response:
     request_id = g.get("request_id") or random_hex(128)
     response.headers["X-Request-ID"] = request_id
+    # The gateway's server span, in traceparent's format.
+    if traceparent := carrier().get("traceparent"):
+        response.headers["traceresponse"] = traceparent
     return response

@@ -7,6 +7,8 @@ import logging
 
 import requests
 
+from polyshop_common.telemetry import untraced
+
 PROBLEM = "application/problem+json"
 
 
@@ -67,10 +69,19 @@ def test_makes_a_request_id_for_every_response_errors_included(gateway):
 def test_passes_traceparent_on_in_the_same_trace(gateway, echo_pair):
     gateway.wait_for("echo", 2)
     incoming = "00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"
-    sent = gateway.get("/api/echo", headers={"traceparent": incoming}).json()["headers"]
+    # The gateway runs in this process, which traces too: the test's own call
+    # must go out with the traceparent it was given, not one of its own.
+    with untraced():
+        answer = gateway.get("/api/echo", headers={"traceparent": incoming})
+    sent = answer.json()["headers"]
     trace_version, trace_id, parent_id, flags = sent["traceparent"].split("-")
     assert (trace_version, trace_id, flags) == ("00", "0af7651916cd43dd8448eb211c80319c", "01")
     assert parent_id != "b7ad6b7169203331"
+    # The answer names the trace, and the gateway's own span in it: the
+    # parent of the call upstream.
+    _, answered_trace, gateway_span, _ = answer.headers["traceresponse"].split("-")
+    assert answered_trace == trace_id
+    assert gateway_span not in ("b7ad6b7169203331", parent_id)
 
 
 def test_starts_a_trace_when_the_client_sent_none(gateway, echo_pair):

@@ -35,6 +35,10 @@
  * when Kafka cannot take the copy or the dead letter is the record retried
  * in place, with backoff and uncommitted: nothing can safely move on then.
  *
+ * Each record's work, and the publishing of its copy or dead letter, runs
+ * inside its `process` span (kafka-spans.js), a child of the span that sent
+ * it: the handler's logs, calls and emitted events join the record's trace.
+ *
  * A handler is `(event, tx, context) => void`, run inside the transaction;
  * or `{ prepare, apply }` when it needs the network first: `prepare(event,
  * context)` is awaited outside the transaction (a synchronous SQLite
@@ -47,6 +51,7 @@ import { backoffDelay } from './backoff.js';
 import { markProcessed, PROCESSED_EVENTS_TABLE, wasProcessed } from './db.js';
 import { isTransient } from './errors.js';
 import { InvalidEvent } from './events.js';
+import { markFailed, processing, sendRecords } from './kafka-spans.js';
 import {
   afterFailure, deadLetter, DEFAULT_RETRY_DELAYS, dueAt, isForeign,
 } from './retries.js';
@@ -233,35 +238,42 @@ export class ConsumerLoop extends EventEmitter {
   }
 
   // The record's work, then the publishing of its retry copy or dead letter
-  // if it needs one. Each is retried in place while it fails for a reason
-  // outside the handler (the database, Kafka); the publishing on its own,
-  // so a broker away does not run the handler again.
+  // if it needs one, all inside the record's `process` span (a retry of
+  // another group's is passed over: it is not this group's work). Each is
+  // retried in place while it fails for a reason outside the handler (the
+  // database, Kafka); the publishing on its own, so a broker away does not
+  // run the handler again.
   async #consume(message, context, level, heartbeat) {
-    const result = await this.#retrying(() => this.#process(message, context, level), heartbeat);
-    if (!result?.route) return result;
-    const { route, event } = result;
-    return this.#retrying(async () => {
-      const step = route(Date.now());
-      await this.#publish(message, context, step);
-      return { outcome: step.outcome, reason: step.reason, event };
-    }, heartbeat);
+    if (level > 0 && isForeign(context.headers, this.#groupId)) {
+      return { outcome: 'skipped', reason: 'a retry of another group' };
+    }
+    const { topic, partition } = context;
+    return processing({ topic, partition, message, group: this.#groupId }, async () => {
+      const result = await this.#retrying(() => this.#process(message, context, level), heartbeat);
+      if (!result?.route) return result;
+      const { route, event } = result;
+      return this.#retrying(async () => {
+        const step = route(Date.now());
+        await this.#publish(message, context, step);
+        return { outcome: step.outcome, reason: step.reason, event };
+      }, heartbeat);
+    });
   }
 
   /** @returns {Promise<{outcome: string, reason?: string, event?: object, route?: Function}>} */
   async #process(message, context, level) {
-    if (level > 0 && isForeign(context.headers, this.#groupId)) {
-      return { outcome: 'skipped', reason: 'a retry of another group' };
-    }
     let event;
     try {
       event = this.#contracts.parse(message.value);
     } catch (error) {
       if (!(error instanceof InvalidEvent)) throw error;
+      markFailed(error.reason);
       return { route: () => this.#deadLetter(context, error.reason) };
     }
     const handler = this.#handlers[event.type];
     if (!handler) return { outcome: 'skipped', event };
     if (this.#expiry && this.#contracts.isExpired(event)) {
+      markFailed('expired');
       return { route: () => this.#deadLetter(context, 'expired'), event };
     }
     // A cheap early check, so a redelivery does not repeat a service call;
@@ -276,6 +288,7 @@ export class ConsumerLoop extends EventEmitter {
       const fields = { err: error, event_id: event.id, type: event.type, attempt: level + 1 };
       this.#log[isTransient(error) ? 'warn' : 'error'](fields, 'handler failed');
       const reason = failureReason(error);
+      markFailed(reason, error);
       return { route: (now) => this.#afterFailure(context, reason, now), event };
     }
   }
@@ -303,11 +316,12 @@ export class ConsumerLoop extends EventEmitter {
     });
   }
 
+  // Inside the `process` span: the copy's `send` span is its child.
   async #publish(message, { topic, partition, offset }, step) {
-    await this.#producer.send({
+    await sendRecords(this.#producer, {
       topic: step.topic,
       acks: -1,
-      messages: [{ key: message.key, value: message.value, headers: step.headers }],
+      records: [{ key: message.key, value: message.value, headers: step.headers }],
     });
     const fields = { topic, partition, offset, to: step.topic, reason: step.reason };
     const retried = step.outcome === 'retried';

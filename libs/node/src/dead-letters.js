@@ -7,7 +7,8 @@
  * A dead letter is named by where it lies: `DLQTOPIC/PARTITION/OFFSET`. A
  * redrive republishes its key, value and headers as they were, less the
  * `dlq-*` headers (they describe the dead letter, not the event), plus
- * `redriven-from` naming it; then it records the redrive in the compacted
+ * `redriven-from` naming it, and with the trace context of its own `send`
+ * span (kafka-spans.js); then it records the redrive in the compacted
  * redrive topic, keyed by that name. That record is what refuses a second
  * redrive. A redrive that published but failed to record can be repeated:
  * the consumers are idempotent, so a second copy of an event changes nothing.
@@ -21,6 +22,7 @@ import { randomUUID } from 'node:crypto';
 import net from 'node:net';
 import { readTopics } from './events.js';
 import { createKafka, createProducer } from './kafka.js';
+import { sendRecords } from './kafka-spans.js';
 
 export const DLQ_PREFIX = 'dlq-';
 export const REDRIVEN_FROM = 'redriven-from';
@@ -260,12 +262,14 @@ export class DeadLetters {
     return found;
   }
 
+  // A `send` span of the active trace (the operator's request): the record
+  // carries its context, not the one the dead letter carried.
   async #send(topic, key, value, headers) {
     const producer = await this.#client('producer', () => createProducer(this.#kafka, {
       allowAutoTopicCreation: false,
     }));
-    const [sent] = await producer.send({
-      topic, acks: -1, timeout: this.timeoutMs, messages: [{ key, value, headers: headerObject(headers) }],
+    const [sent] = await sendRecords(producer, {
+      topic, acks: -1, timeout: this.timeoutMs, records: [{ key, value, headers: headerObject(headers) }],
     });
     return { topic, partition: sent.partition, offset: Number(sent.baseOffset) };
   }

@@ -38,6 +38,7 @@ export {
   PROBLEM_CONTENT_TYPE, problemHandler, requestLogger, sendProblem, startWebServer, stopWebServer,
 } from './http.js';
 export { createServiceApp, runService } from './service.js';
+export { untraced, within } from './telemetry.js';
 export {
   createServiceClient, ServiceClient, ServiceUnavailable, UpstreamError,
 } from './service-client.js';

@@ -9,6 +9,7 @@
  * the gateway runs. A failed fetch is not kept, so the next need tries again.
  */
 import { TransientError } from './errors.js';
+import { untraced } from './telemetry.js';
 
 /** The issuer's metadata could not be fetched, or does not describe that issuer. */
 export class IssuerUnavailable extends TransientError {}
@@ -34,9 +35,10 @@ export function issuerMetadata(issuer, { metadataPath, timeoutMs = 5000 }) {
 async function fetchMetadata(url, issuer, timeoutMs) {
   let response;
   try {
-    response = await fetch(url, {
+    // Untraced, as the token fetches it serves are.
+    response = await untraced(() => fetch(url, {
       headers: { accept: 'application/json' }, signal: AbortSignal.timeout(timeoutMs),
-    });
+    }));
   } catch (cause) {
     throw new IssuerUnavailable(`the token issuer's metadata at ${url} cannot be fetched`, { cause });
   }

@@ -30,6 +30,8 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from './backoff.js';
 import { newEvent } from './events.js';
+import { sendRecords } from './kafka-spans.js';
+import { carrier, contextOf } from './telemetry.js';
 
 // Renewed at every pass and idle tick, a fraction of a second apart: only a
 // relay that died (or hangs) lets it run out.
@@ -58,13 +60,17 @@ export const OUTBOX_LEASE_TABLE = `
 
 /**
  * Records an event to publish. Call it inside the transaction of the change.
+ * The row keeps the W3C context active now (`traceparent`, `tracestate`:
+ * the request's or the handled record's span), which the relay's `send`
+ * span continues, however much later it publishes.
  * @param {import('better-sqlite3').Database} tx
  * @param {{topic: string, key: string, event: object, headers?: Record<string, string>}} entry
  */
 export function addToOutbox(tx, { topic, key, event, headers = {} }) {
+  const stored = JSON.stringify({ ...headers, ...carrier() });
   tx.prepare(
     'INSERT INTO outbox (topic, key, value, headers, created_at) VALUES (?, ?, ?, ?, ?)',
-  ).run(topic, key, JSON.stringify(event), JSON.stringify(headers), new Date().toISOString());
+  ).run(topic, key, JSON.stringify(event), stored, new Date().toISOString());
 }
 
 /**
@@ -72,22 +78,16 @@ export function addToOutbox(tx, { topic, key, event, headers = {} }) {
  * contract, recorded in the outbox inside the handler's transaction, keyed
  * by its subject (the order id, so one order's events keep their order).
  * The trace goes on: the event emitted belongs to the trace of the one
- * being handled (its `traceparent` header).
+ * being handled (the `process` span active while the handler runs).
  *
  * @param {import('better-sqlite3').Database} tx the handler's transaction
- * @param {{contracts: import('./events.js').Contracts, headers?: object}} context the consumer's
+ * @param {{contracts: import('./events.js').Contracts}} context the consumer's
  * @param {{type: string, source: string, subject: string, data: object}} what
  * @returns {object} the event
  */
-export function emitEvent(tx, { contracts, headers = {} }, { type, source, subject, data }) {
+export function emitEvent(tx, { contracts }, { type, source, subject, data }) {
   const event = contracts.validate(newEvent(type, source, subject, data));
-  const traceparent = headers.traceparent?.toString();
-  addToOutbox(tx, {
-    topic: contracts.topicOf(type),
-    key: subject,
-    event,
-    headers: traceparent ? { traceparent } : {},
-  });
+  addToOutbox(tx, { topic: contracts.topicOf(type), key: subject, event });
   return event;
 }
 
@@ -219,16 +219,18 @@ export class OutboxRelay {
   }
 
   // In id order; consecutive rows of one topic go in one request. Each
-  // group is marked sent as soon as Kafka acknowledged it.
+  // group is marked sent as soon as Kafka acknowledged it. Each row's `send`
+  // span is a child of the context the row was written in.
   async #publish(rows) {
     let published = 0;
     for (const group of consecutiveByTopic(rows)) {
-      await this.#producer.send({
+      await sendRecords(this.#producer, {
         topic: group[0].topic,
         acks: -1,
-        messages: group.map((row) => ({
-          key: row.key, value: row.value, headers: JSON.parse(row.headers),
-        })),
+        records: group.map((row) => {
+          const headers = JSON.parse(row.headers);
+          return { key: row.key, value: row.value, headers, parent: contextOf(headers) };
+        }),
       });
       if (!markSent(this.#db, group.map((row) => row.id), this.holder)) {
         // The pass outlasted the lease and another relay took it: it publishes

@@ -14,6 +14,7 @@
  */
 import { readAuthContract } from './events.js';
 import { issuerMetadata } from './issuer.js';
+import { untraced } from './telemetry.js';
 
 const REFRESH_MARGIN_MS = 30000;
 
@@ -85,8 +86,9 @@ function basicCredentials(clientId, clientSecret) {
   return Buffer.from(`${encode(clientId)}:${encode(clientSecret)}`).toString('base64');
 }
 
+// Untraced: fetching a token is housekeeping, not part of the call it is for.
 async function requestToken(endpoint, { credentials, audience, timeoutMs }) {
-  const response = await fetch(endpoint, {
+  const response = await untraced(() => fetch(endpoint, {
     method: 'POST',
     headers: {
       authorization: `Basic ${credentials}`,
@@ -95,7 +97,7 @@ async function requestToken(endpoint, { credentials, audience, timeoutMs }) {
     },
     body: new URLSearchParams({ grant_type: 'client_credentials', audience }),
     signal: AbortSignal.timeout(timeoutMs),
-  });
+  }));
   const body = await response.json().catch(() => ({}));
   if (!response.ok) {
     const why = body.detail ?? body.title ?? '';

@@ -12,7 +12,8 @@
  * Kafka producer and the service's workers, listens, registers, and starts
  * the workers. On SIGTERM/SIGINT it stops in the reverse order: stop being
  * ready, leave the registry, close the HTTP server, stop the consumer and
- * then its helpers, disconnect the producer, close the database. A stop that
+ * then its helpers, disconnect the producer, close the database, and send
+ * the spans still buffered (telemetry.js; server.js started it). A stop that
  * fails or outlasts the timeout exits 1, and so does a crash at start-up.
  */
 import { setTimeout } from 'node:timers/promises';
@@ -28,6 +29,7 @@ import { createLogger } from './logger.js';
 import { RegistryApi } from './registry/api.js';
 import { createRegistration } from './registry/registration.js';
 import { onShutdown } from './shutdown.js';
+import { stopTelemetry } from './telemetry.js';
 
 const SHUTDOWN_TIMEOUT_MS = 15000;
 // How long an instance keeps serving after it left the registry, on SIGTERM.
@@ -123,6 +125,7 @@ async function start({ service, loadConfig, openDatabase, createWorkers, createA
     for (const helper of [...helpers].reverse()) await helper.stop();
     await producer.disconnect();
     db.close();
+    if (!(await stopTelemetry())) logger.warn('spans not sent in time: dropped');
   }, { timeoutMs: SHUTDOWN_TIMEOUT_MS, logger });
 }
 

@@ -13,10 +13,10 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from kafka import KafkaAdminClient, KafkaConsumer
+from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer
 from kafka.structs import TopicPartition
 
-from polyshop_common import db
+from polyshop_common import db, telemetry
 from polyshop_common.kafka_io import ConsumerLoop, Producer
 from polyshop_common.testing import conformance_cases
 
@@ -118,13 +118,24 @@ def conn(db_path):
 
 @pytest.fixture
 def producer(kafka_bootstrap):
+    """The loop's own producer, tracing as a service's does."""
+    telemetry.start_tracing("conformance")
     made = Producer(kafka_bootstrap, "conformance")
     yield made
     made.close()
 
 
+@pytest.fixture
+def raw_producer(kafka_bootstrap):
+    """Sends the case's records as they are, headers included."""
+    made = KafkaProducer(bootstrap_servers=kafka_bootstrap, acks="all")
+    yield made
+    made.close()
+
+
 def send_records(case, broker, producer, conformance, group: str) -> list[dict[str, Any]]:
-    """Send the case's records; returns each as sent (key, value, its event's id, label)."""
+    """Send the case's records; returns each as sent (key, value, headers, its
+    event's id, label)."""
     sent: list[dict[str, Any]] = []
     for record in case["records"]:
         if "same_as" in record:
@@ -136,7 +147,9 @@ def send_records(case, broker, producer, conformance, group: str) -> list[dict[s
             for name, value in record.get("headers", {}).items()
         ]
         topic = broker.name(record.get("topic"))
-        producer.send_raw(topic, sent[-1]["key"], sent[-1]["value"], headers)
+        producer.send(topic, key=sent[-1]["key"], value=sent[-1]["value"], headers=headers)
+        sent[-1] = sent[-1] | {"headers": headers}
+    producer.flush()
     return sent
 
 
@@ -162,10 +175,19 @@ def fill(text: str, topic: str, group: str) -> str:
 
 @pytest.mark.parametrize("case", conformance_cases("consuming"), ids=lambda case: case["name"])
 def test_the_consumer_loop_does_what_the_case_expects(
-    case, kafka_bootstrap, broker, producer, contracts, conformance, db_path, conn, wait_until
+    case,
+    kafka_bootstrap,
+    broker,
+    producer,
+    raw_producer,
+    contracts,
+    conformance,
+    db_path,
+    conn,
+    wait_until,
 ):
     group = f"conformance-{uuid.uuid4().hex[:8]}"
-    sent = send_records(case, broker, producer, conformance, group)
+    sent = send_records(case, broker, raw_producer, conformance, group)
     labels = {record["id"]: record["label"] for record in sent if record["id"]}
     ids = {label: event_id for event_id, label in labels.items()}
     handler = ScriptedHandler({ids[label]: n for label, n in case.get("fails", {}).items()})
@@ -234,10 +256,19 @@ def assert_records(records, expected, sent, topic, group, case, where) -> None:
         for name, value in want.get("headers", {}).items():
             if value == "{due}":
                 assert_due(record, headers, case, where)
+            elif value.startswith("{trace "):
+                assert_own_span_of(value[len("{trace ") : -1], headers.get(name), original, where)
             else:
                 assert headers.get(name) == fill(value, topic, group), (where, name, headers)
         for name in want.get("absent", []):
             assert name not in headers, (where, name, headers)
+
+
+def assert_own_span_of(trace_id: str, traceparent: str | None, original, where: str) -> None:
+    """A context in the record's trace, but not the record's own span."""
+    assert traceparent is not None, where
+    assert traceparent.split("-")[1] == trace_id, (where, traceparent)
+    assert ("traceparent", traceparent.encode()) not in original["headers"], where
 
 
 def assert_due(record, headers: dict[str, str], case, where: str) -> None:

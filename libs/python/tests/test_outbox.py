@@ -5,12 +5,15 @@ import sqlite3
 import time
 
 import pytest
+from opentelemetry import trace
 
-from polyshop_common import db, outbox, tracing
+from polyshop_common import db, outbox, telemetry
 from polyshop_common.events import new_event
 from polyshop_common.kafka_io import PublishError
 
 ORDER_ID = "0b6a7a52-3f0e-4c59-9d3a-3f1c2a7e5b10"
+
+TRACE_ID = "0af7651916cd43dd8448eb211c80319c"
 
 
 class FakeProducer:
@@ -22,9 +25,9 @@ class FakeProducer:
         self.fail_on = set(fail_on)
         self.on_ack = lambda message: None
 
-    def send_nowait(self, topic, event, traceparent=None):
+    def send_nowait(self, topic, event, parent=None):
         self.handed.append(event["data"]["n"])
-        return FakePending(self, (topic, event["data"]["n"], traceparent))
+        return FakePending(self, (topic, event["data"]["n"], parent))
 
 
 class FakePending:
@@ -90,11 +93,12 @@ def test_a_batch_is_handed_over_whole_before_the_first_ack_is_awaited(conn, path
 
 
 def test_an_event_keeps_the_trace_context_it_was_stored_under(conn, path):
-    with tracing.use("00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01"):
+    with telemetry.within({"traceparent": f"00-{TRACE_ID}-b7ad6b7169203331-01"}):
         add(conn, 0)
     producer = FakeProducer()
     outbox.OutboxRelay(path, producer).publish_pending(conn)
-    assert producer.sent[0][2].startswith("00-0af7651916cd43dd8448eb211c80319c-")
+    parent = trace.get_current_span(producer.sent[0][2]).get_span_context()
+    assert format(parent.trace_id, "032x") == TRACE_ID
 
 
 def test_an_event_rolled_back_with_its_change_is_never_published(conn, path):
@@ -291,7 +295,14 @@ def test_an_outbox_of_the_seq_shape_moves_to_the_shared_one_unsent_rows_in_order
     add(conn, 4)  # numbered after the moved rows, so it waits for them
     producer = FakeProducer()
     assert outbox.OutboxRelay(path, producer).publish_pending(conn) == 3
-    assert producer.sent == [("orders", 2, TRACEPARENT), ("orders", 3, None), ("orders", 4, None)]
+    assert [(topic, n) for topic, n, _ in producer.sent] == [
+        ("orders", 2),
+        ("orders", 3),
+        ("orders", 4),
+    ]
+    parents = [trace.get_current_span(parent).get_span_context() for _, _, parent in producer.sent]
+    assert format(parents[0].trace_id, "032x") == TRACE_ID  # the moved row keeps its trace
+    assert not parents[1].is_valid and not parents[2].is_valid
 
 
 def test_when_the_move_fails_the_seq_outbox_stays_as_it_was(tmp_path):

@@ -1,12 +1,16 @@
 /**
  * Inventory's handlers without Kafka: each runs in a transaction as the
- * consumer loop runs it, and what it emits is read from the outbox.
+ * consumer loop runs it, inside the trace of the event handled, and what it
+ * emits is read from the outbox.
  */
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { Writable } from 'node:stream';
-import { createLogger, loadContracts, newEvent, unsentRows } from '@polyshop/common';
+import {
+  createLogger, loadContracts, newEvent, unsentRows, within,
+} from '@polyshop/common';
+import { startTelemetry } from '@polyshop/common/telemetry';
 import { inventoryHandlers } from '../src/consumers/index.js';
 import { openInventoryDatabase } from '../src/database.js';
 import { release, RESERVATION_EXPIRED } from '../src/domain/reservations.js';
@@ -26,6 +30,8 @@ const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
 let db;
 let orderId;
 
+await startTelemetry({ service: 'inventory-test' });
+
 beforeEach(() => {
   db = openInventoryDatabase(':memory:', { contractsDir: contracts.dir });
   orderId = randomUUID();
@@ -35,7 +41,7 @@ beforeEach(() => {
 function handle(type, source, data) {
   const event = contracts.validate(newEvent(type, source, orderId, { order_id: orderId, ...data }));
   const headers = { traceparent: Buffer.from(TRACEPARENT) };
-  db.transaction(() => handlers[type](event, db, { headers }))();
+  within({ traceparent: TRACEPARENT }, () => db.transaction(() => handlers[type](event, db, { headers }))());
 }
 
 function orderCreated(items) {

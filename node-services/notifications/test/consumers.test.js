@@ -2,8 +2,8 @@
  * Notifications' handlers without Kafka, against a stand-in orders
  * instance on port 0 and a test issuer on port 0 that gives notifications
  * its tokens for orders: each handler runs as the consumer loop runs it
- * (prepare, then apply in a transaction), and what it emits is read from
- * the outbox.
+ * (prepare, then apply in a transaction), inside the trace of the event
+ * handled, and what it emits is read from the outbox.
  */
 import { test, before, after, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
@@ -12,14 +12,16 @@ import { once } from 'node:events';
 import { randomUUID } from 'node:crypto';
 import {
   createLogger, createServiceClient, createServiceTokens, createTokenVerifier, isTransient,
-  loadContracts, newEvent, ServiceTokenError, ServiceUnavailable, unsentRows,
+  loadContracts, newEvent, ServiceTokenError, ServiceUnavailable, unsentRows, within,
 } from '@polyshop/common';
+import { startTelemetry } from '@polyshop/common/telemetry';
 import { startTestIssuer } from '@polyshop/common/testing';
 import { orderHandlers } from '../src/consumers/orders.js';
 import { openNotificationsDatabase } from '../src/database.js';
 import { notificationsOfOrder, ownerOf } from '../src/domain/notifications.js';
 
-const TRACEPARENT = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+const TRACE_ID = '4bf92f3577b34da6a3ce929d0e0e4736';
+const TRACEPARENT = `00-${TRACE_ID}-00f067aa0ba902b7-01`;
 const logger = createLogger({ service: 'notifications-test', level: 'silent' });
 const contracts = loadContracts();
 const ordersSeen = [];
@@ -32,6 +34,7 @@ let db;
 let orderId;
 
 before(async () => {
+  await startTelemetry({ service: 'notifications-test' });
   ordersServer = http.createServer((req, res) => {
     ordersSeen.push({ url: req.url, headers: req.headers });
     const { status, body } = ordersAnswer();
@@ -70,16 +73,18 @@ function event(type, data) {
   return contracts.validate(newEvent(type, '/orders', orderId, { order_id: orderId, user: 'alice', ...data }));
 }
 
-/** As the consumer loop does it: prepare outside, apply inside a transaction. */
-async function handle(incoming) {
+/** As the consumer loop does it: prepare outside, apply inside a transaction, in the event's trace. */
+function handle(incoming) {
   const handler = handlers[incoming.type];
   const context = { headers: { traceparent: Buffer.from(TRACEPARENT) } };
-  if (typeof handler === 'function') {
-    db.transaction(() => handler(incoming, db, context))();
-    return;
-  }
-  const prepared = await handler.prepare(incoming, context);
-  db.transaction(() => handler.apply(incoming, db, { ...context, prepared }))();
+  return within({ traceparent: TRACEPARENT }, async () => {
+    if (typeof handler === 'function') {
+      db.transaction(() => handler(incoming, db, context))();
+      return;
+    }
+    const prepared = await handler.prepare(incoming, context);
+    db.transaction(() => handler.apply(incoming, db, { ...context, prepared }))();
+  });
 }
 
 function emitted() {
@@ -101,7 +106,9 @@ test('when orders is asked, then the call carries a service token for orders and
   await handle(event('order.confirmed', CONFIRMED));
   const [call] = ordersSeen;
   assert.equal(call.url, `/orders/${orderId}`);
-  assert.equal(call.headers.traceparent, TRACEPARENT);
+  // The context of the call's own span, in the event's trace (one header, not two).
+  assert.match(call.headers.traceparent, new RegExp(`^00-${TRACE_ID}-[0-9a-f]{16}-01$`));
+  assert.notEqual(call.headers.traceparent, TRACEPARENT);
   const verifier = createTokenVerifier({ issuer: issuer.url, service: 'orders', logger });
   const principal = await verifier.verify(call.headers.authorization.replace('Bearer ', ''));
   assert.deepEqual(principal, { name: 'service:notifications', isService: true });

@@ -3,6 +3,9 @@
 It says what it starts, waits for each piece to be ready, prints where
 things are, and on Ctrl-C (or SIGTERM) stops everything it started. When a
 piece fails it names the piece and its log file.
+
+`make up TRACES=1` (`--traces`) starts a Zipkin server first and has every
+piece send it its spans (polyshop_dev.zipkin).
 """
 
 from __future__ import annotations
@@ -15,7 +18,7 @@ from dataclasses import replace
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from polyshop_dev import kafka
+from polyshop_dev import kafka, zipkin
 from polyshop_dev.paths import RUN
 from polyshop_dev.pieces import Ports, kafka_piece
 from polyshop_dev.shop import start_shop
@@ -23,6 +26,7 @@ from polyshop_dev.stack import Piece, PieceFailed, Running, Stack
 
 LOGS = RUN / "logs"
 DEFAULT_REGISTRY_URL = "http://127.0.0.1:8761"
+ZIPKIN_PORT = 9411  # Zipkin's own default
 
 
 def start(stack: Stack, piece: Piece) -> Running:
@@ -33,7 +37,14 @@ def start(stack: Stack, piece: Piece) -> Running:
     return running
 
 
-def start_all(stack: Stack) -> dict[str, str]:
+def start_all(stack: Stack, traces: bool = False) -> dict[str, str]:
+    env: dict[str, str] = {}
+    found: dict[str, str] = {}
+    if traces:
+        kafka.java()
+        running = start(stack, zipkin.zipkin_piece(ZIPKIN_PORT))
+        env = zipkin.exporter_env(ZIPKIN_PORT)
+        found = {"traces (Zipkin)": running.piece.url or ""}
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if bootstrap:
         print(f"  using the Kafka broker at {bootstrap} (KAFKA_BOOTSTRAP_SERVERS)")
@@ -45,7 +56,7 @@ def start_all(stack: Stack) -> dict[str, str]:
     registry = urlsplit(os.environ.get("REGISTRY_URL", DEFAULT_REGISTRY_URL))
     ports = replace(Ports(), registry=registry.port or Ports.registry)
     data_dir = Path(os.environ.get("DATA_DIR", RUN / "data"))
-    return start_shop(stack, ports, bootstrap, data_dir, start=start)
+    return start_shop(stack, ports, bootstrap, data_dir, env, start=start) | found
 
 
 def watch(stack: Stack) -> int:
@@ -56,7 +67,10 @@ def watch(stack: Stack) -> int:
         time.sleep(0.5)
 
 
-def main() -> int:
+def main(argv: list[str]) -> int:
+    if argv not in ([], ["--traces"]):
+        print("usage: python -m polyshop_dev.up [--traces]", file=sys.stderr)
+        return 2
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(0))
     # Ctrl-C must stop the stack even when this was started from a script in
     # the background, where the shell hands down SIGINT ignored.
@@ -64,7 +78,7 @@ def main() -> int:
     print("polyshop: starting the local stack (Ctrl-C stops it)", flush=True)
     with Stack(LOGS) as stack:
         try:
-            urls = start_all(stack)
+            urls = start_all(stack, traces=argv == ["--traces"])
             print("\npolyshop is up:")
             for name, url in urls.items():
                 print(f"  {name:<20} {url}")
@@ -82,4 +96,4 @@ def main() -> int:
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(main(sys.argv[1:]))

@@ -6,6 +6,7 @@
  * - the registry answered with an error status → `RegistryError` (`.status`);
  * - it did not answer (refused, reset, timed out) → the network error itself.
  */
+import { untraced } from '../telemetry.js';
 
 /** The registry answered, but not with success. */
 export class RegistryError extends Error {
@@ -79,12 +80,14 @@ export class RegistryApi {
 
   async #call(method, path, { body, timeoutMs = this.timeoutMs, signal } = {}) {
     const signals = [AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : [])];
-    const response = await fetch(this.baseUrl + path, {
+    // Registration, heartbeats and watches are no one's request: a span
+    // each would start a trace every few seconds.
+    const response = await untraced(() => fetch(this.baseUrl + path, {
       method,
       headers: this.#headers(body !== undefined),
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.any(signals),
-    });
+    }));
     if (!response.ok) throw await errorFrom(response);
     return response;
   }

@@ -18,6 +18,7 @@ import { openDatabase } from '../../src/db.js';
 import { loadContracts } from '../../src/events.js';
 import { brokersFromEnv, createKafka, createProducer } from '../../src/kafka.js';
 import { createLogger } from '../../src/logger.js';
+import { startTelemetry } from '../../src/telemetry.js';
 import { buildEvent, buildValue, conformanceCases } from '../support/conformance.js';
 import { eventually } from '../support/eventually.js';
 
@@ -28,6 +29,9 @@ const contracts = loadContracts();
 let kafka;
 let admin;
 let producer;
+
+// As a service does: a retry copy or a dead letter carries its own `send` span's context.
+await startTelemetry({ service: 'conformance-test' });
 
 before(async () => {
   assert.ok(BOOTSTRAP, 'KAFKA_BOOTSTRAP_SERVERS is not set: this test needs a running broker');
@@ -76,13 +80,13 @@ async function newTopics() {
 
 const fill = (text, topic, group) => text.replaceAll('{topic}', topic).replaceAll('{group}', group);
 
-/** Sends the case's records; returns each as sent (key, value, its event's id, label). */
+/** Sends the case's records; returns each as sent (key, value, headers, its event's id, label). */
 async function sendRecords({ records }, topics, group) {
   const sent = [];
   for (const record of records) {
-    sent.push('same_as' in record ? sent[record.same_as] : asSent(record));
     const headers = Object.fromEntries(Object.entries(record.headers ?? {})
       .map(([name, value]) => [name, fill(value, topics.topic, group)]));
+    sent.push({ ...('same_as' in record ? sent[record.same_as] : asSent(record)), headers });
     const { key, value } = sent.at(-1);
     await producer.send({
       topic: topics.name(record.topic), acks: -1, messages: [{ key, value, headers }],
@@ -138,10 +142,18 @@ function assertRecords(records, expected, { sent, topic, group, delays, where })
     if (want.reason) assert.ok(headers['dlq-reason'].startsWith(want.reason), headers['dlq-reason']);
     for (const [name, value] of Object.entries(want.headers ?? {})) {
       if (value === '{due}') assertDue(record, headers, delays, where);
+      else if (value.startsWith('{trace ')) assertOwnSpanOf(value.slice('{trace '.length, -1), headers[name], original, where);
       else assert.equal(headers[name], fill(value, topic, group), `${where}: ${name}`);
     }
     for (const name of want.absent ?? []) assert.ok(!(name in headers), `${where}: ${name} is there`);
   });
+}
+
+/** A context in the record's trace, but not the record's own span. */
+function assertOwnSpanOf(traceId, traceparent, original, where) {
+  assert.ok(traceparent, `${where}: no traceparent`);
+  assert.equal(traceparent.split('-')[1], traceId, `${where}: ${traceparent}`);
+  assert.notEqual(traceparent, original.headers.traceparent, `${where}: the record's own traceparent`);
 }
 
 /** A copy to retry level N is due the delay of level N after it was made. */

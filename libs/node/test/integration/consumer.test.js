@@ -8,18 +8,14 @@
  */
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { createConsumerLoop } from '../../src/consumer.js';
 import { openDatabase } from '../../src/db.js';
 import { loadContracts } from '../../src/events.js';
-import { brokersFromEnv, createKafka, createProducer } from '../../src/kafka.js';
 import { createLogger } from '../../src/logger.js';
+import { connectBroker, exampleEvent, newTopic, readTopic } from '../support/broker.js';
 import { eventually } from '../support/eventually.js';
 
-const BOOTSTRAP = process.env.KAFKA_BOOTSTRAP_SERVERS;
 const logger = createLogger({ service: 'consumer-integration-test', level: process.env.LOG_LEVEL ?? 'fatal' });
 const contracts = loadContracts();
 const WAIT = { timeoutMs: 30000 };
@@ -28,36 +24,15 @@ const QUICK_RETRIES = [0.2, 0.4, 0.6];
 let kafka;
 let admin;
 let producer;
+let broker;
 
 before(async () => {
-  assert.ok(BOOTSTRAP, 'KAFKA_BOOTSTRAP_SERVERS is not set: this test needs a running broker');
-  kafka = createKafka({ brokers: brokersFromEnv(BOOTSTRAP), clientId: 'consumer-test', logger });
-  admin = kafka.admin();
-  await admin.connect();
-  producer = createProducer(kafka);
-  await producer.connect();
+  broker = await connectBroker('consumer-test', logger);
+  ({ kafka, admin, producer } = broker);
 });
 
-after(async () => {
-  await producer?.disconnect();
-  await admin?.disconnect();
-});
+after(() => broker?.close());
 
-/** A valid event of `type`, new (its own id) and just made, so it has not expired. */
-function example(type) {
-  const file = join(contracts.dir, 'events', 'examples', `${type}.valid.json`);
-  const event = JSON.parse(readFileSync(file, 'utf8'));
-  return { ...event, id: randomUUID(), time: new Date().toISOString() };
-}
-
-/** A topic with its dead-letter and retry topics, as the contract has them. */
-async function newTopic() {
-  const topic = `polyshop-consumer-test-${randomUUID()}`;
-  const names = [topic, `${topic}.dlq`, ...contracts.retryTopics([topic])];
-  const topics = names.map((name) => ({ topic: name, numPartitions: 1 }));
-  await admin.createTopics({ topics, waitForLeaders: true });
-  return topic;
-}
 
 function send(topic, value, key = 'order-1', headers = {}) {
   const bytes = typeof value === 'string' ? value : JSON.stringify(value);
@@ -102,32 +77,19 @@ async function committedOffset(groupId, topic) {
   return partitions[0].offset;
 }
 
-/** Reads the first `count` records of a topic with a throwaway group. */
-async function readTopic(t, topic, count) {
-  const consumer = kafka.consumer({
-    groupId: `reader-${randomUUID()}`, sessionTimeout: 6000, heartbeatInterval: 2000, maxWaitTimeInMs: 500,
-  });
-  t.after(() => consumer.disconnect());
-  const messages = [];
-  await consumer.connect();
-  await consumer.subscribe({ topics: [topic], fromBeginning: true });
-  await consumer.run({ eachMessage: async ({ message }) => messages.push(message) });
-  await eventually(() => messages.length >= count, { ...WAIT, message: `${count} record(s) on ${topic}` });
-  return messages;
-}
 
 function deadLetters(t, topic, count) {
-  return readTopic(t, `${topic}.dlq`, count);
+  return readTopic(kafka, t, `${topic}.dlq`, count);
 }
 
 const headerText = (message, name) => message.headers[name]?.toString();
 const of = (records, event) => records.filter((entry) => entry.event?.id === event.id);
 
 test('when a message is not JSON, then it is dead-lettered and the next one is handled', { timeout: 60000 }, async (t) => {
-  const topic = await newTopic();
+  const topic = await newTopic(admin, contracts, 'polyshop-consumer-test');
   const { records, applied, groupId } = startLoop(t, topic, () => ({}));
   await send(topic, '{"broken', 'order-7');
-  const valid = example('order.created');
+  const valid = exampleEvent(contracts, 'order.created');
   await send(topic, valid);
   await eventually(() => records.length === 2, WAIT);
   assert.deepEqual(records.map((entry) => entry.outcome), ['dead-lettered', 'handled']);
@@ -144,9 +106,9 @@ test('when a message is not JSON, then it is dead-lettered and the next one is h
 });
 
 test('when an event breaks its schema, then it is dead-lettered with the reason', { timeout: 60000 }, async (t) => {
-  const topic = await newTopic();
+  const topic = await newTopic(admin, contracts, 'polyshop-consumer-test');
   const { records, applied } = startLoop(t, topic, () => ({}));
-  const invalid = example('order.created');
+  const invalid = exampleEvent(contracts, 'order.created');
   invalid.data.items[0].quantity = 0;
   await send(topic, invalid);
   await eventually(() => records.length === 1, WAIT);
@@ -158,9 +120,9 @@ test('when an event breaks its schema, then it is dead-lettered with the reason'
 });
 
 test('when an event is delivered twice, then the second delivery changes nothing', { timeout: 60000 }, async (t) => {
-  const topic = await newTopic();
+  const topic = await newTopic(admin, contracts, 'polyshop-consumer-test');
   const { records, applied, groupId } = startLoop(t, topic, () => ({}));
-  const event = example('order.created');
+  const event = exampleEvent(contracts, 'order.created');
   await send(topic, event);
   await send(topic, event);
   await eventually(() => records.length === 2, WAIT);
@@ -170,9 +132,9 @@ test('when an event is delivered twice, then the second delivery changes nothing
 });
 
 test('when a type is not handled, then it is skipped and committed', { timeout: 60000 }, async (t) => {
-  const topic = await newTopic();
+  const topic = await newTopic(admin, contracts, 'polyshop-consumer-test');
   const { records, applied, groupId } = startLoop(t, topic, () => ({}));
-  await send(topic, example('payment.authorized'));
+  await send(topic, exampleEvent(contracts, 'payment.authorized'));
   await eventually(() => records.length === 1, WAIT);
   assert.equal(records[0].outcome, 'skipped');
   assert.deepEqual(applied(), []);
@@ -180,15 +142,15 @@ test('when a type is not handled, then it is skipped and committed', { timeout: 
 });
 
 test('when retries are off and the handler fails, then the event is dead-lettered and the partition moves on', { timeout: 60000 }, async (t) => {
-  const topic = await newTopic();
+  const topic = await newTopic(admin, contracts, 'polyshop-consumer-test');
   const { records, applied, groupId } = startLoop(t, topic, (record) => ({
     'order.confirmed': (event, tx) => {
       record(event, tx, 'rolled back with the failure');
       throw new TypeError('cannot read the total');
     },
   }), { retryDelays: [] });
-  await send(topic, example('order.confirmed'));
-  const next = example('order.created');
+  await send(topic, exampleEvent(contracts, 'order.confirmed'));
+  const next = exampleEvent(contracts, 'order.created');
   await send(topic, next);
   await eventually(() => records.length === 2, WAIT);
   assert.deepEqual(records.map((entry) => entry.outcome), ['dead-lettered', 'handled']);
@@ -199,35 +161,35 @@ test('when retries are off and the handler fails, then the event is dead-lettere
 });
 
 test('when a handler prepares over the network, then apply gets the result in the transaction', { timeout: 60000 }, async (t) => {
-  const topic = await newTopic();
+  const topic = await newTopic(admin, contracts, 'polyshop-consumer-test');
   const { records, applied } = startLoop(t, topic, (record) => ({
     'order.cancelled': {
       prepare: async (event) => `summary of ${event.subject}`,
       apply: (event, tx, { prepared }) => record(event, tx, prepared),
     },
   }));
-  const event = example('order.cancelled');
+  const event = exampleEvent(contracts, 'order.cancelled');
   await send(topic, event);
   await eventually(() => records.length === 1, WAIT);
   assert.equal(applied()[0].note, `summary of ${event.subject}`);
 });
 
 test('when a loop stops and another starts in its group, then it resumes after the committed offset', { timeout: 90000 }, async (t) => {
-  const topic = await newTopic();
+  const topic = await newTopic(admin, contracts, 'polyshop-consumer-test');
   const first = startLoop(t, topic, () => ({}));
-  await send(topic, example('order.created'));
+  await send(topic, exampleEvent(contracts, 'order.created'));
   await eventually(() => first.records.length === 1, WAIT);
   await first.loop.stop();
   assert.equal(first.loop.isRunning, false);
 
-  await send(topic, example('order.created'));
+  await send(topic, exampleEvent(contracts, 'order.created'));
   const second = startLoop(t, topic, () => ({}));
   await eventually(() => second.records.length === 1, WAIT);
   assert.deepEqual(second.records.map((entry) => entry.offset), ['1']);
 });
 
 test('when a handler fails twice then succeeds, then the event goes through two retry topics while the partition moves on', { timeout: 60000 }, async (t) => {
-  const topic = await newTopic();
+  const topic = await newTopic(admin, contracts, 'polyshop-consumer-test');
   const attempts = [];
   const { records, applied, groupId } = startLoop(t, topic, (record) => ({
     'order.confirmed': (event, tx, context) => {
@@ -236,8 +198,8 @@ test('when a handler fails twice then succeeds, then the event goes through two 
       if (attempts.length <= 2) throw new Error(`not yet (${attempts.length})`);
     },
   }));
-  const failing = example('order.confirmed');
-  const next = example('order.created');
+  const failing = exampleEvent(contracts, 'order.confirmed');
+  const next = exampleEvent(contracts, 'order.created');
   await send(topic, failing);
   await send(topic, next);
   await eventually(() => of(records, failing).some((entry) => entry.outcome === 'handled'), WAIT);
@@ -263,7 +225,7 @@ test('when a handler fails twice then succeeds, then the event goes through two 
 });
 
 test('when a handler always fails, then the event is dead-lettered after the last retry with every reason', { timeout: 60000 }, async (t) => {
-  const topic = await newTopic();
+  const topic = await newTopic(admin, contracts, 'polyshop-consumer-test');
   let attempt = 0;
   const { records, applied, groupId } = startLoop(t, topic, () => ({
     'order.confirmed': () => {
@@ -271,7 +233,7 @@ test('when a handler always fails, then the event is dead-lettered after the las
       throw new Error(`broken ${attempt}`);
     },
   }));
-  const event = example('order.confirmed');
+  const event = exampleEvent(contracts, 'order.confirmed');
   await send(topic, event, 'order-9');
   await eventually(() => records.some((entry) => entry.outcome === 'dead-lettered'), WAIT);
   assert.deepEqual(records.map((entry) => entry.outcome), ['retried', 'retried', 'retried', 'dead-lettered']);
@@ -293,13 +255,13 @@ test('when a handler always fails, then the event is dead-lettered after the las
 });
 
 test('when an event is older than its time to live, then it is dead-lettered as expired and not handled', { timeout: 60000 }, async (t) => {
-  const topic = await newTopic();
+  const topic = await newTopic(admin, contracts, 'polyshop-consumer-test');
   const { records, applied } = startLoop(t, topic, (record) => ({
     'order.confirmed': (event, tx) => record(event, tx),
   }));
   const minutesAgo = (minutes) => new Date(Date.now() - minutes * 60_000).toISOString();
-  const stale = { ...example('order.created'), time: minutesAgo(contracts.ttlOf('order.created') / 60 + 1) };
-  const timeless = { ...example('order.confirmed'), time: minutesAgo(60 * 24) };
+  const stale = { ...exampleEvent(contracts, 'order.created'), time: minutesAgo(contracts.ttlOf('order.created') / 60 + 1) };
+  const timeless = { ...exampleEvent(contracts, 'order.confirmed'), time: minutesAgo(60 * 24) };
   await send(topic, stale);
   await send(topic, timeless);
   await eventually(() => records.length === 2, WAIT);
@@ -313,10 +275,10 @@ test('when an event is older than its time to live, then it is dead-lettered as 
 });
 
 test('when a retry record belongs to another group, then it is skipped and committed past', { timeout: 60000 }, async (t) => {
-  const topic = await newTopic();
+  const topic = await newTopic(admin, contracts, 'polyshop-consumer-test');
   const { records, applied, groupId } = startLoop(t, topic);
   const retryTopic = `${topic}.retry.1`;
-  await send(retryTopic, example('order.created'), 'order-1', {
+  await send(retryTopic, exampleEvent(contracts, 'order.created'), 'order-1', {
     'retry-group': 'another-service', attempt: '2', 'retry-due': String(Date.now() + 3_600_000),
   });
   await eventually(() => records.length === 1, WAIT);
@@ -326,7 +288,7 @@ test('when a retry record belongs to another group, then it is skipped and commi
 });
 
 test('when a handler fails once and the event is handled meanwhile, then its retry is a duplicate', { timeout: 60000 }, async (t) => {
-  const topic = await newTopic();
+  const topic = await newTopic(admin, contracts, 'polyshop-consumer-test');
   let calls = 0;
   const { records, applied } = startLoop(t, topic, (record) => ({
     'order.confirmed': (event, tx) => {
@@ -335,7 +297,7 @@ test('when a handler fails once and the event is handled meanwhile, then its ret
       record(event, tx);
     },
   }));
-  const event = example('order.confirmed');
+  const event = exampleEvent(contracts, 'order.confirmed');
   await send(topic, event);
   await send(topic, event);
   await eventually(() => records.length === 3, WAIT);
@@ -358,18 +320,18 @@ function capturingLogger() {
 }
 
 test('when a retry record is not due yet, then it waits on its paused partition while other records flow', { timeout: 60000 }, async (t) => {
-  const topic = await newTopic();
+  const topic = await newTopic(admin, contracts, 'polyshop-consumer-test');
   const { lines, loopLogger } = capturingLogger();
   const { records, applied, groupId } = startLoop(t, topic, undefined, { retryDelays: [30], loopLogger });
-  const warmUp = example('order.created');
+  const warmUp = exampleEvent(contracts, 'order.created');
   await send(topic, warmUp);
   await eventually(() => records.length === 1, WAIT); // the loop is consuming
 
   const retryTopic = `${topic}.retry.1`;
-  const waiting = example('order.created');
+  const waiting = exampleEvent(contracts, 'order.created');
   const due = Date.now() + 3000;
   await send(retryTopic, waiting, 'order-2', { 'retry-group': groupId, attempt: '2', 'retry-due': String(due) });
-  const flowing = [example('order.created'), example('order.created')];
+  const flowing = [exampleEvent(contracts, 'order.created'), exampleEvent(contracts, 'order.created')];
   for (const event of flowing) await send(topic, event);
   await eventually(() => of(records, waiting).length === 1, WAIT);
 
@@ -386,10 +348,10 @@ test('when a retry record is not due yet, then it waits on its paused partition 
 });
 
 test('when a retry record is due far in the future, then it waits no longer than the delay of its level', { timeout: 60000 }, async (t) => {
-  const topic = await newTopic();
+  const topic = await newTopic(admin, contracts, 'polyshop-consumer-test');
   const { records, groupId } = startLoop(t, topic, undefined, { retryDelays: [1] });
   const retryTopic = `${topic}.retry.1`;
-  const event = example('order.created');
+  const event = exampleEvent(contracts, 'order.created');
   const sentAt = Date.now();
   await send(retryTopic, event, 'order-1', {
     'retry-group': groupId, attempt: '2', 'retry-due': String(sentAt + 3_600_000),
@@ -400,7 +362,7 @@ test('when a retry record is due far in the future, then it waits no longer than
 });
 
 test('when Kafka does not take the retry record, then the record is retried in place and not committed', { timeout: 60000 }, async (t) => {
-  const topic = await newTopic();
+  const topic = await newTopic(admin, contracts, 'polyshop-consumer-test');
   let refusing = true;
   const refused = [];
   const loopProducer = {
@@ -420,7 +382,7 @@ test('when Kafka does not take the retry record, then the record is retried in p
       throw new Error('broken');
     },
   }), { retryDelays: [30], loopProducer });
-  await send(topic, example('order.confirmed'));
+  await send(topic, exampleEvent(contracts, 'order.confirmed'));
   await eventually(() => refused.length >= 3, WAIT);
   assert.equal(await committedOffset(groupId, topic), '-1', 'committed while the retry record was not written');
   assert.deepEqual([...new Set(refused)], [`${topic}.retry.1`]);
@@ -429,6 +391,6 @@ test('when Kafka does not take the retry record, then the record is retried in p
   await eventually(() => records.length === 1, WAIT);
   assert.equal(records[0].outcome, 'retried');
   await expectCommitted(groupId, topic, '1');
-  const [copy] = await readTopic(t, `${topic}.retry.1`, 1);
+  const [copy] = await readTopic(kafka, t, `${topic}.retry.1`, 1);
   assert.equal(headerText(copy, 'attempt'), '2');
 });

@@ -17,6 +17,7 @@ import {
 import { loadContracts } from '../../src/events.js';
 import { brokersFromEnv, createKafka, createProducer } from '../../src/kafka.js';
 import { createLogger } from '../../src/logger.js';
+import { startTelemetry } from '../../src/telemetry.js';
 import { eventually } from '../support/eventually.js';
 
 const BOOTSTRAP = process.env.KAFKA_BOOTSTRAP_SERVERS;
@@ -29,6 +30,9 @@ let kafka;
 let producer;
 let letters;
 let topic;
+
+// As in a service: a redrive is published under a `send` span of its own.
+await startTelemetry({ service: 'dead-letters-test' });
 
 before(async () => {
   assert.ok(BOOTSTRAP, 'KAFKA_BOOTSTRAP_SERVERS is not set: this test needs a running broker');
@@ -146,9 +150,13 @@ describe('dead letters', { timeout: 60000 }, () => {
     assert.deepEqual([done.letter, done.topic], [String(letter), topic]);
     const record = await readAt(topic, done.partition, done.offset);
     assert.deepEqual([record.key.toString(), record.value], ['order-1', VALUE]);
-    const kept = original.headers.filter(([name]) => !name.startsWith('dlq-'));
-    assert.deepEqual(Object.entries(text(record.headers)),
+    const kept = original.headers.filter(([name]) => !name.startsWith('dlq-') && name !== 'traceparent');
+    const { traceparent, ...others } = text(record.headers);
+    assert.deepEqual(Object.entries(others),
       [...kept.map(([name, value]) => [name, value.toString()]), ['redriven-from', String(letter)]]);
+    // The context of the redrive's own `send` span, not the dead letter's.
+    assert.match(traceparent, /^00-[0-9a-f]{32}-[0-9a-f]{16}-0[01]$/);
+    assert.notEqual(traceparent, TRACEPARENT);
     assert.deepEqual(await letters.redriven(letter), done);
     assert.deepEqual((await letters.get(letter)).redrive, done);
   });

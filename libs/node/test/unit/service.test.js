@@ -1,67 +1,13 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
-import {
-  mkdtempSync, readFileSync, rmSync, writeFileSync,
-} from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import express from 'express';
 import {
   createLogger, createServiceApp, openDatabase, startWebServer, stopWebServer,
 } from '../../src/index.js';
 import { eventually } from '../support/eventually.js';
-import { FakeRegistry } from '../support/fake-registry.js';
+import { registered, START_MS, startService } from '../support/service-process.js';
 
-const FIXTURE = fileURLToPath(new URL('../fixtures/service-process.js', import.meta.url));
 const logger = createLogger({ service: 'service-test', level: 'silent' });
-// A process start-up on a busy machine (loading Express, kafkajs, ...) takes seconds.
-const START_MS = 30000;
-
-// Runs the fixture against a registry of its own; both stop when the test
-// ends. `lines()` are its JSON log lines so far, `events()` what its
-// stand-in workers noted, in the order they ran.
-async function startService(t, env = {}) {
-  const registry = new FakeRegistry();
-  await registry.start();
-  const folder = mkdtempSync(join(tmpdir(), 'service-test-'));
-  const eventsFile = join(folder, 'events');
-  writeFileSync(eventsFile, '');
-  const child = spawn(process.execPath, [FIXTURE], {
-    env: {
-      ...process.env,
-      PORT: '0',
-      KAFKA_BOOTSTRAP_SERVERS: '127.0.0.1:1',
-      REGISTRY_URL: registry.url,
-      REGISTRY_TOKEN: 'service-test-registry-token-0123456789',
-      AUTH_ISSUER: 'http://127.0.0.1:1',
-      POLYSHOP_MODE: 'production',
-      EVENTS_FILE: eventsFile,
-      ...env,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const output = { stdout: '', stderr: '' };
-  child.stdout.on('data', (chunk) => { output.stdout += chunk; });
-  child.stderr.on('data', (chunk) => { output.stderr += chunk; });
-  const exited = once(child, 'close').then(([code]) => ({ code, stderr: output.stderr }));
-  t.after(async () => {
-    child.kill('SIGKILL');
-    await registry.stop();
-    rmSync(folder, { recursive: true, force: true });
-  });
-  // Whole lines only: the last one may be half written.
-  const lines = () => output.stdout.split('\n').slice(0, -1).map((line) => JSON.parse(line));
-  const events = () => readFileSync(eventsFile, 'utf8').split('\n').slice(0, -1);
-  return { child, registry, lines, events, exited };
-}
-
-const registered = (lines) => eventually(
-  () => lines().some((line) => line.message === 'registered'),
-  { timeoutMs: START_MS, message: 'the service registered' },
-);
 
 test('when a service app is asked, then its routes, health and problems answer', async () => {
   const db = openDatabase(':memory:');

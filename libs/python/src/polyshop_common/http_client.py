@@ -14,7 +14,6 @@ from typing import Any
 
 import requests
 
-from polyshop_common import tracing
 from polyshop_common.errors import TransientError
 from polyshop_common.registry import Discovery
 
@@ -74,6 +73,4 @@ class ServiceClient:
         headers = dict(given or {})
         if self._token:
             headers.setdefault("Authorization", f"Bearer {self._token()}")
-        if traceparent := tracing.current():
-            headers.setdefault("traceparent", traceparent)
         return headers

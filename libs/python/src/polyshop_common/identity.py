@@ -33,6 +33,7 @@ from flask import current_app, request
 
 from polyshop_common.problems import Problem
 from polyshop_common.settings import read_auth_contract
+from polyshop_common.telemetry import untraced
 
 log = logging.getLogger(__name__)
 
@@ -195,7 +196,8 @@ class IssuerKeys:
 
 def metadata_url(issuer: str, field: str, timeout: float) -> str:
     """One URL of the issuer's metadata (`jwks_uri`, `token_endpoint`)."""
-    response = requests.get(issuer + RULES.metadata_path, timeout=timeout)
+    with untraced():  # bookkeeping of the caller's, not a step of its request
+        response = requests.get(issuer + RULES.metadata_path, timeout=timeout)
     response.raise_for_status()
     url = response.json().get(field)
     if not isinstance(url, str) or not url.startswith(("http://", "https://")):
@@ -292,12 +294,13 @@ class ServiceTokens:
         # RFC 6749 2.3.1: id and secret are form-encoded before Basic.
         client_id, secret = (quote_plus(part) for part in self.auth)
         try:
-            response = self._session.post(
-                self.url,
-                data={"grant_type": "client_credentials", "audience": callee},
-                auth=(client_id, secret),
-                timeout=self.timeout,
-            )
+            with untraced():
+                response = self._session.post(
+                    self.url,
+                    data={"grant_type": "client_credentials", "audience": callee},
+                    auth=(client_id, secret),
+                    timeout=self.timeout,
+                )
             if response.status_code != 200:
                 status = response.status_code
                 raise ServiceTokenError(f"the issuer answered {status} for {callee!r}")

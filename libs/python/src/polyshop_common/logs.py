@@ -3,7 +3,8 @@
 Every piece calls `configure_logging(service)` at start-up; after that,
 modules log with `logging.getLogger(__name__)` and each record is one JSON
 line carrying the service name, so logs of all pieces can be merged and
-searched the same way.
+searched the same way. A line written inside a span carries its `trace_id`
+and `span_id` too: from a log line to its trace, and back.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import json
 import logging
 import sys
 from datetime import UTC, datetime
+
+from opentelemetry import trace
 
 _STANDARD_ATTRS = set(vars(logging.makeLogRecord({}))) | {"message", "asctime"}
 
@@ -35,6 +38,11 @@ class JsonFormatter(logging.Formatter):
                 entry[key] = value
         if record.exc_info:
             entry["exception"] = self.formatException(record.exc_info)
+        # Logging formats in the caller's thread: its span is the current one.
+        span = trace.get_current_span().get_span_context()
+        if span.is_valid:
+            entry["trace_id"] = format(span.trace_id, "032x")
+            entry["span_id"] = format(span.span_id, "016x")
         return json.dumps(entry, default=str)
 
 

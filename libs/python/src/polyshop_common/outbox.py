@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from polyshop_common import db, tracing
+from polyshop_common import db, telemetry
 from polyshop_common.backoff import Backoff
 from polyshop_common.errors import TransientError
 from polyshop_common.events import Contracts, utc_now
@@ -46,7 +46,9 @@ LEASE_SECONDS = 5.0
 
 # The one outbox shape of both libraries (libs/node/src/outbox.js has the
 # same): `value` is the event as published, `key` its subject, `headers` the
-# record's headers as JSON (`traceparent`), `id` the order of publishing.
+# W3C context of the change that wrote it, as JSON (`traceparent`,
+# `tracestate`): the relay's `send` span continues that trace. `id` is the
+# order of publishing.
 OUTBOX_TABLE = (
     """CREATE TABLE IF NOT EXISTS outbox (
         id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -130,16 +132,9 @@ def emit(conn: sqlite3.Connection, contracts: Contracts, event: dict[str, Any]) 
 def enqueue(conn: sqlite3.Connection, topic: str, event: dict[str, Any]) -> None:
     """Add an event to the outbox inside the caller's open transaction, unchecked
     (`emit` checks it first)."""
-    traceparent = tracing.current()
     conn.execute(
         "INSERT INTO outbox (topic, key, value, headers, created_at) VALUES (?, ?, ?, ?, ?)",
-        (
-            topic,
-            event["subject"],
-            json.dumps(event),
-            json.dumps({"traceparent": traceparent} if traceparent else {}),
-            utc_now(),
-        ),
+        (topic, event["subject"], json.dumps(event), json.dumps(telemetry.carrier()), utc_now()),
     )
 
 
@@ -271,7 +266,7 @@ class OutboxRelay:
                 self.producer.send_nowait(
                     row["topic"],
                     json.loads(row["value"]),
-                    json.loads(row["headers"]).get("traceparent"),
+                    telemetry.context_of(json.loads(row["headers"])),
                 ),
             )
             for row in rows

@@ -28,6 +28,7 @@ from polyshop_common.logs import configure_logging
 from polyshop_common.outbox import OutboxRelay
 from polyshop_common.registry import Discovery, Registration, RegistryApi
 from polyshop_common.settings import ServiceSettings, announce_mode
+from polyshop_common.telemetry import instrument_app, stop_tracing
 
 log = logging.getLogger(__name__)
 
@@ -141,13 +142,15 @@ def add_event_workers(
 def create_flask_app(import_name: str, service: str, settings: ServiceSettings) -> Flask:
     """A service's Flask app, set up as every service's is.
 
-    JSON logs (configured once, and left alone in tests), `TESTING` from the
-    settings, JSON fields in their documented order, and the verifier of the
-    gateway's tokens (it holds public keys only).
+    JSON logs (configured once, and left alone in tests), a server span per
+    request (polyshop_common.telemetry), `TESTING` from the settings, JSON
+    fields in their documented order, and the verifier of the gateway's
+    tokens (it holds public keys only).
     """
     if not settings.testing:
         configure_logging(service, settings.log_level)
     app = Flask(import_name)
+    instrument_app(app, service)
     app.config["TESTING"] = settings.testing
     register_identity(app, TokenVerifier(settings.auth_issuer, service))
     app.json.sort_keys = False  # keep fields in their documented order
@@ -203,6 +206,7 @@ def leave_then_stop(runtime: Runtime, stop: Any) -> Any:
 def worker_exit(_server: Any, worker: Any) -> None:
     if isinstance(getattr(worker, "wsgi", None), Flask):
         runtime_of(worker.wsgi).stop()
+    stop_tracing()  # after the relay and the consumer: their last spans go out too
 
 
 def bind_address(host: str, port: int) -> str:

@@ -12,10 +12,10 @@ import { emit, reasonText, releaseAndTell } from './outgoing.js';
 export function orderHandlers({ contracts, logger }) {
   const log = logger.child({ component: 'order-handlers' });
   return {
-    'order.created': (event, tx, { headers }) => {
+    'order.created': (event, tx) => {
       const { order_id: orderId, user, items, total_cents, currency } = event.data;
       const result = reserve(tx, { orderId, user, items });
-      const context = { contracts, headers };
+      const context = { contracts };
       if (result.outcome === 'reserved') {
         emit(tx, context, 'inventory.reserved', orderId, {
           order_id: orderId, user, items, total_cents, currency,
@@ -39,10 +39,10 @@ export function orderHandlers({ contracts, logger }) {
       }
     },
 
-    'order.cancelled': (event, tx, { headers }) => {
+    'order.cancelled': (event, tx) => {
       const { order_id: orderId, reason } = event.data;
       rememberCancelled(tx, orderId, reason);
-      releaseAndTell(tx, { contracts, headers }, orderId, `order cancelled: ${reason}`);
+      releaseAndTell(tx, { contracts }, orderId, `order cancelled: ${reason}`);
     },
   };
 }

@@ -1,8 +1,9 @@
 /**
  * Events inventory emits: checked against their contract, then written to
  * the outbox inside the handler's transaction (the relay publishes them;
- * see @polyshop/common's outbox module for why). The expiry sweeper emits
- * through here too, in a transaction of its own.
+ * see @polyshop/common's outbox module for why), in the trace of the event
+ * being handled. The expiry sweeper emits through here too, in a
+ * transaction of its own, and each of its events starts a trace.
  */
 import { emitEvent } from '@polyshop/common';
 import { release } from '../domain/reservations.js';
@@ -12,7 +13,7 @@ const MAX_REASON = 500;
 
 /**
  * @param {import('better-sqlite3').Database} tx the handler's transaction
- * @param {object} context contracts, and the incoming headers (none for the sweeper)
+ * @param {{contracts: import('@polyshop/common').Contracts}} context
  */
 export function emit(tx, context, type, orderId, data) {
   emitEvent(tx, context, { type, source: SOURCE, subject: orderId, data });

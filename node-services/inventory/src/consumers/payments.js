@@ -6,9 +6,9 @@ import { releaseAndTell } from './outgoing.js';
 /** @param {{contracts: import('@polyshop/common').Contracts}} deps */
 export function paymentHandlers({ contracts }) {
   return {
-    'payment.declined': (event, tx, { headers }) => {
+    'payment.declined': (event, tx) => {
       const { order_id: orderId, reason } = event.data;
-      releaseAndTell(tx, { contracts, headers }, orderId, `payment declined: ${reason}`);
+      releaseAndTell(tx, { contracts }, orderId, `payment declined: ${reason}`);
     },
   };
 }

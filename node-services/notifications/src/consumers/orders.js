@@ -4,7 +4,8 @@
  * order.created only teaches us who owns the order. order.confirmed and
  * order.cancelled become a notification, written with the order summary
  * that orders gives (client-side discovery, with a service token the
- * gateway issued for calling orders). The summary is fetched in `prepare`,
+ * gateway issued for calling orders; the call carries the trace of the
+ * event handled, as every fetch does). The summary is fetched in `prepare`,
  * outside the transaction; if orders or the gateway cannot be reached the
  * event goes to a retry topic and comes back after a delay,
  * while the partition moves on (docs/saga.md, "Retries"). A new
@@ -26,14 +27,11 @@ import { emitSent } from './outgoing.js';
 export function orderHandlers({ orders, serviceTokens, contracts, logger }) {
   const log = logger.child({ component: 'order-handlers' });
 
-  async function orderSummary(event, { headers }) {
+  async function orderSummary(event) {
     const token = await serviceTokens.tokenFor('orders');
-    const traceparent = headers.traceparent?.toString();
     const path = `/orders/${encodeURIComponent(event.data.order_id)}`;
     try {
-      return await orders.getJson(path, {
-        headers: { authorization: `Bearer ${token}`, ...(traceparent ? { traceparent } : {}) },
-      });
+      return await orders.getJson(path, { headers: { authorization: `Bearer ${token}` } });
     } catch (error) {
       // Orders answered that it does not know the order: waiting will not
       // change that, so the notification is written from the event alone.
@@ -47,13 +45,13 @@ export function orderHandlers({ orders, serviceTokens, contracts, logger }) {
 
   const notify = {
     prepare: orderSummary,
-    apply: (event, tx, { prepared: summary, headers }) => {
+    apply: (event, tx, { prepared: summary }) => {
       const { order_id: orderId, user } = event.data;
       recordOwner(tx, orderId, user);
       const message = messageFor(event, summary);
       const notificationId = addNotification(tx, { orderId, user, type: event.type, message });
       if (notificationId === null) return;
-      emitSent(tx, { contracts, headers }, { orderId, user, notificationId, about: event.type });
+      emitSent(tx, { contracts }, { orderId, user, notificationId, about: event.type });
     },
   };
 

@@ -11,7 +11,7 @@ const TYPE = 'notification.sent';
 
 /**
  * @param {import('better-sqlite3').Database} tx the handler's transaction
- * @param {object} context the consumer's context: contracts, and the incoming headers
+ * @param {{contracts: import('@polyshop/common').Contracts}} context
  * @param {{orderId: string, user: string, notificationId: string, about: string}} sent
  *   `about` is the type of the event the notification tells of
  */

@@ -8,7 +8,7 @@
  * sent as `{error}` and the rest still goes out.
  */
 import http from 'node:http';
-import { consumerGroupLags, topicSizes } from '@polyshop/common';
+import { consumerGroupLags, topicSizes, untraced } from '@polyshop/common';
 import { deadLetterTopics, sagaTopics } from '../consumers/index.js';
 import { latestDeadLetters } from '../domain/dead-letters.js';
 import { recentOrders } from '../domain/timeline.js';
@@ -92,7 +92,9 @@ export function createSystemMonitor({ api, gatewayUrl, kafka, contracts, db, log
     /** @returns {() => void} unsubscribes; the first subscriber starts the gathering */
     subscribe(listener) {
       listeners.add(listener);
-      if (timer === null) timer = setTimeout(run, 0);
+      // Untraced: a gathering a second is no one's request, and would hang
+      // span after span under the request of the first page that opened.
+      if (timer === null) timer = untraced(() => setTimeout(run, 0));
       return () => listeners.delete(listener);
     },
     stop() {

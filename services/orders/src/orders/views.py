@@ -9,7 +9,6 @@ from flask import Blueprint, Response, jsonify, request
 
 from orders import context, placing, store
 from orders.validation import MAX_LIMIT, MIN_LIMIT, parse_limit, parse_order, valid_idempotency_key
-from polyshop_common import tracing
 from polyshop_common.body import read_body
 from polyshop_common.flask_db import get_db
 from polyshop_common.identity import require_principal
@@ -24,14 +23,13 @@ def create_order() -> Response:
     lines = parse_order(_json_body())
     order_request = placing.Request(principal.name, lines, _idempotency_key())
     conn = get_db()
-    with tracing.use(request.headers.get("traceparent")):
-        order = placing.replay(conn, order_request)
-        if order is None:
-            orders = context.current()
-            products = orders.prices.lookup(line.sku for line in lines)
-            order, created = placing.place(conn, orders.contracts, order_request, products)
-            if created:
-                orders.wake_relay()
+    order = placing.replay(conn, order_request)
+    if order is None:
+        orders = context.current()
+        products = orders.prices.lookup(line.sku for line in lines)
+        order, created = placing.place(conn, orders.contracts, order_request, products)
+        if created:
+            orders.wake_relay()
     response = jsonify(order)
     response.status_code = 202  # accepted: the saga decides CONFIRMED or CANCELLED
     prefix = request.headers.get("X-Forwarded-Prefix", "").rstrip("/")

@@ -14,4 +14,4 @@ from polyshop_dev import up
 
 folder = Path(sys.argv[1])
 up.RUN, up.LOGS = folder, folder / "logs"
-sys.exit(up.main())
+sys.exit(up.main(sys.argv[2:]))

@@ -29,6 +29,7 @@ from polyshop_common import db
 from polyshop_common.backoff import Backoff
 from polyshop_common.errors import TransientError
 from polyshop_common.events import Contracts
+from polyshop_common.kafka_io import spans
 from polyshop_common.kafka_io.processing import Handler, Outcome, RecordProcessor
 from polyshop_common.kafka_io.producer import Producer, reachable
 from polyshop_common.kafka_io.retries import Pauses, Retries
@@ -206,7 +207,8 @@ class ConsumerLoop:
         if self.retries.foreign(record):
             log.debug("skipped another group's retry record", extra={"topic": record.topic})
             return Outcome.SKIPPED
-        return processor.process(record)
+        with spans.processing(record, self.group_id):
+            return processor.process(record)
 
     def _pause_until(self, consumer: Any, partition: TopicPartition, record: Any, due: int) -> None:
         consumer.seek(partition, record.offset)  # read it again once resumed

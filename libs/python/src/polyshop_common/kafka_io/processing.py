@@ -21,10 +21,10 @@ from collections.abc import Callable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
-from polyshop_common import tracing
 from polyshop_common.db import is_transient, mark_processed, transaction
 from polyshop_common.errors import TransientError
 from polyshop_common.events import Contracts, InvalidEvent
+from polyshop_common.kafka_io import spans
 
 log = logging.getLogger(__name__)
 
@@ -85,8 +85,7 @@ class RecordProcessor:
             return Outcome.SKIPPED
         if self.expiry and self.contracts.expired(event, self.now()):
             return self._dead_letter(record, EXPIRED, fields)
-        with tracing.use(traceparent_of(record)):
-            outcome = self._handle(record, event, handler, fields)
+        outcome = self._handle(record, event, handler, fields)
         log.info("event %s", outcome.value, extra=fields)
         return outcome
 
@@ -102,9 +101,11 @@ class RecordProcessor:
             # service away explain themselves.
             log.warning("handler failed: %r", error, extra=fields, exc_info=not expected(error))
             reason = failure_reason(error)
+            spans.mark_failed(reason, error)
         return self.retry(record, reason)  # PublishError: the record is retried in place
 
     def _dead_letter(self, record: Any, reason: str, fields: dict) -> Outcome:
+        spans.mark_failed(reason)
         self.dead_letter(record, reason)  # PublishError is transient: the record is retried
         log.warning("dead-lettered a message: %s", reason, extra=fields)
         return Outcome.DEAD_LETTERED
@@ -119,10 +120,3 @@ def failure_reason(error: Exception) -> str:
 def expected(error: Exception) -> bool:
     """A failure that may pass by itself, as opposed to a bug."""
     return isinstance(error, TransientError) or is_transient(error)
-
-
-def traceparent_of(record: Any) -> str | None:
-    for name, value in record.headers or ():
-        if name == "traceparent" and value:
-            return value.decode(errors="replace")
-    return None

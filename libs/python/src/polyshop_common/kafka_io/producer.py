@@ -1,4 +1,5 @@
-"""Publishing events: JSON value, key = the order id, traceparent header.
+"""Publishing events: JSON value, key = the order id, and the W3C context of
+the record's `send` span in its headers (kafka_io/spans.py).
 
 `send` returns only once the broker has the event on all in-sync replicas
 (acks="all"), or raises `PublishError`; a caller that marks something "sent"
@@ -17,8 +18,11 @@ from typing import Any
 
 from kafka import KafkaProducer
 from kafka.errors import KafkaConnectionError, KafkaError
+from opentelemetry.context import Context
+from opentelemetry.trace import Span
 
 from polyshop_common.errors import TransientError
+from polyshop_common.kafka_io import spans
 
 log = logging.getLogger(__name__)
 
@@ -62,19 +66,24 @@ def reachable(bootstrap: str, timeout: float = 1.0) -> bool:
 
 
 class Pending:
-    """An event handed to the client, not yet acknowledged."""
+    """An event handed to the client, not yet acknowledged; its `send` span
+    ends with the answer."""
 
-    def __init__(self, topic: str, future: Any, timeout: float) -> None:
+    def __init__(self, topic: str, future: Any, timeout: float, span: Span) -> None:
         self.topic = topic
         self._future = future
         self._timeout = timeout
+        self._span = span
 
     def wait(self) -> None:
         """Return once the broker has the event (acks=all); raise PublishError if not."""
         try:
-            self._future.get(timeout=self._timeout)
+            metadata = self._future.get(timeout=self._timeout)
         except KafkaError as error:
+            spans.failed(self._span, error)
+            self._span.end()
             raise PublishError(f"publishing to {self.topic} failed: {error}") from error
+        spans.sent(self._span, metadata)
 
 
 class Producer:
@@ -93,21 +102,22 @@ class Producer:
         self._client: Any = None
         self._lock = threading.Lock()
 
-    def send(self, topic: str, event: dict[str, Any], traceparent: str | None = None) -> None:
+    def send(self, topic: str, event: dict[str, Any], parent: Context | None = None) -> None:
         """Publish one event keyed by its subject (the order id) and wait for the ack."""
-        self.send_nowait(topic, event, traceparent).wait()
+        self.send_nowait(topic, event, parent).wait()
 
     def send_nowait(
-        self, topic: str, event: dict[str, Any], traceparent: str | None = None
+        self, topic: str, event: dict[str, Any], parent: Context | None = None
     ) -> Pending:
         """Hand one event to the client; `wait()` on the result for the ack.
 
         Several events sent before the first wait travel together, and the
         broker keeps their order within a partition (the client is
-        idempotent: a retried batch cannot overtake a later one).
+        idempotent: a retried batch cannot overtake a later one). Its `send`
+        span is a child of `parent` (the outbox row's context), or else of
+        the active span.
         """
-        headers = [("traceparent", traceparent.encode())] if traceparent else []
-        return self._send(topic, event["subject"].encode(), encode(event), headers)
+        return self._send(topic, event["subject"].encode(), encode(event), [], parent)
 
     def send_raw(
         self, topic: str, key: bytes | None, value: bytes | None, headers: Headers
@@ -116,13 +126,23 @@ class Producer:
         self._send(topic, key, value, headers).wait()
 
     def _send(
-        self, topic: str, key: bytes | None, value: bytes | None, headers: Headers
+        self,
+        topic: str,
+        key: bytes | None,
+        value: bytes | None,
+        headers: Headers,
+        parent: Context | None = None,
     ) -> Pending:
+        span = spans.start_send(topic, key, parent)
         try:
-            future = self._producer().send(topic, key=key, value=value, headers=list(headers))
+            future = self._producer().send(
+                topic, key=key, value=value, headers=spans.with_context_of(span, headers)
+            )
         except KafkaError as error:
+            spans.failed(span, error)
+            span.end()
             raise PublishError(f"publishing to {topic} failed: {error}") from error
-        return Pending(topic, future, self.timeout)
+        return Pending(topic, future, self.timeout, span)
 
     def close(self, timeout: float = 5.0) -> None:
         with self._lock:

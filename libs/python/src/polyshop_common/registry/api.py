@@ -8,6 +8,8 @@ from urllib.parse import quote
 
 import requests
 
+from polyshop_common.telemetry import untraced
+
 
 class RegistryError(Exception):
     """The registry answered, but not with success."""
@@ -56,9 +58,10 @@ class RegistryApi:
         self._session.close()
 
     def _call(self, method: str, path: str, timeout: float | None = None, **kwargs: Any):
-        response = self._session.request(
-            method, self.base_url + path, timeout=timeout or self.timeout, **kwargs
-        )
+        with untraced():  # heartbeats and watches are no one's request
+            response = self._session.request(
+                method, self.base_url + path, timeout=timeout or self.timeout, **kwargs
+            )
         if response.status_code >= 400:
             raise RegistryError(response.status_code, _detail(response))
         return response
