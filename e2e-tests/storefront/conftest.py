@@ -19,7 +19,8 @@ def shop(tmp_path_factory) -> Iterator[Shop]:
     env = {"REGISTRY_LEASE_TTL_SECONDS": str(LEASE_TTL_SECONDS)}
     # A credential for the system view's test agent, a process of the tests' own.
     agents = {SYSTEM_VIEW_AGENT: [SYSTEM_VIEW_AGENT]}
-    with running_shop(tmp_path_factory.mktemp("storefront"), env, agents) as started:
+    # With a trace backend: the order pages link to it, and test_traces reads it.
+    with running_shop(tmp_path_factory.mktemp("storefront"), env, agents, traces=True) as started:
         yield started
 
 

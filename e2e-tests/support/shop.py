@@ -71,7 +71,7 @@ def running_shop(
             port = free_port()
             stack.start(zipkin.zipkin_piece(port))
             shop.zipkin = f"http://127.0.0.1:{port}"
-            shop.env = zipkin.exporter_env(port) | shop.env
+            shop.env = zipkin.tracing_env(port) | shop.env
         shop.start_kafka()
         kafka.ensure_topics(shop.bootstrap)
         start_shop(stack, shop.ports, shop.bootstrap, folder / "data", shop.env)

@@ -2,19 +2,28 @@
 // the moment the storefront reads its event from Kafka. EventSource
 // reconnects by itself after a dropped connection; after a refused one
 // (the storefront restarting, say) it gives up, so this tries again, a
-// little later each time.
+// little later each time. A step may bring the link to the order's trace
+// (when the storefront links to a trace UI): the page shows it then.
 import { languageName, reasonText, stepItem } from './steps.js';
 
 const timeline = document.getElementById('timeline');
 const live = document.getElementById('live');
 const status = document.getElementById('status');
 const reason = document.getElementById('reason');
+const traceLink = document.getElementById('trace-link');
 const orderId = timeline.dataset.orderId;
 const placedAt = Date.parse(timeline.dataset.placedAt);
 const seen = new Set([...timeline.children].map((item) => item.dataset.id));
 const FINAL = { 'order.confirmed': 'CONFIRMED', 'order.cancelled': 'CANCELLED' };
 
+function showTrace(url) {
+  if (!traceLink || !url || traceLink.href) return;
+  traceLink.href = url;
+  traceLink.closest('p').hidden = false;
+}
+
 function add(step) {
+  showTrace(step.trace_url);
   if (seen.has(step.id)) return;
   seen.add(step.id);
   const item = stepItem(step, {

@@ -2,7 +2,8 @@
 // second, and each saga step the moment its event is read, both over one
 // server-sent event stream. Everything is written with textContent: what
 // services report is shown, never run. On an operator's page (it has the
-// redrive form's template) each dead letter gets a Redrive button.
+// redrive form's template) each dead letter gets a Redrive button. When the
+// storefront links to a trace UI, each order's lane links to its trace.
 import { languageName, stepItem } from './steps.js';
 
 const LANES = ['orders', 'inventory', 'payments', 'notifications'];
@@ -125,7 +126,22 @@ function addStep(step) {
     lane = { order_id: step.order_id, steps: [] };
     lanes = [lane, ...lanes].slice(0, 8);
   }
+  lane.trace_url ??= step.trace_url;
   if (!lane.steps.some((known) => known.id === step.id)) lane.steps.push(step);
+}
+
+// "trace", named "trace of order 0b6a7a52" for whoever cannot see which lane it is in.
+function traceLink(lane) {
+  const link = document.createElement('a');
+  link.className = 'trace-link';
+  link.href = lane.trace_url;
+  link.target = '_blank';
+  link.rel = 'noopener';
+  const which = document.createElement('span');
+  which.className = 'visually-hidden';
+  which.textContent = ` of order ${lane.order_id.slice(0, 8)}`;
+  link.append('trace', which);
+  return link;
 }
 
 function showLanes() {
@@ -136,6 +152,7 @@ function showLanes() {
     figure.dataset.orderId = lane.order_id;
     const caption = document.createElement('figcaption');
     caption.textContent = `order ${lane.order_id.slice(0, 8)}`;
+    if (lane.trace_url) caption.append(traceLink(lane));
     const start = Math.min(...lane.steps.map((step) => Date.parse(step.at)));
     const columns = LANES.map((service) => {
       const column = document.createElement('ol');

@@ -18,6 +18,7 @@ import { ordersRouter } from './routes/orders.js';
 import { shopRouter } from './routes/shop.js';
 import { systemRouter } from './routes/system.js';
 import { csrfProtection, sessions } from './session.js';
+import { linksToTraces } from './trace-links.js';
 
 const PUBLIC = fileURLToPath(new URL('../public', import.meta.url));
 
@@ -44,6 +45,7 @@ export function createApp({
   config, logger, db, readiness, backends, hub, monitor, deadLetters,
 }) {
   const { operatorToken } = config;
+  const traceLinks = linksToTraces(config.traceViewUrl);
   const middleware = [
     (req, res, next) => {
       res.set(SECURITY_HEADERS);
@@ -58,8 +60,8 @@ export function createApp({
   const routers = [
     shopRouter({ backends }),
     accountRouter({ backends }),
-    ordersRouter({ backends, db, hub }),
-    systemRouter({ monitor, hub, deadLetters, operatorToken }),
+    ordersRouter({ backends, db, hub, traceLinks }),
+    systemRouter({ monitor, hub, deadLetters, operatorToken, traceLinks }),
   ];
   const app = createServiceApp({
     logger, db, readiness, middleware, routers, errorPages: errorPages({ logger }),

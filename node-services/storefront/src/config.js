@@ -11,6 +11,9 @@
  *   OPERATOR_TOKEN      the bearer token of the operator API (/operator/...) and of
  *                       the system view's redrive
  *   BACKEND_TIMEOUT_MS  bound on one call to a service (default 3000)
+ *   TRACE_VIEW_URL      a trace UI's page of one trace, `{trace_id}` where the id
+ *                       goes: the order page and the system view link each order
+ *                       to its trace (unset by default: no links)
  *
  * Both secrets may come from NAME_FILE instead, and both are required
  * outside development mode. In development mode a missing one is made up
@@ -19,6 +22,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { ConfigError, readSecret, readServiceConfig } from '@polyshop/common';
+import { templateProblem } from './trace-links.js';
 
 export const SERVICE = 'storefront';
 export const DEFAULT_PORT = 3003;
@@ -41,6 +45,9 @@ export function loadConfig(env = process.env) {
   if (!Number.isInteger(backendTimeoutMs) || backendTimeoutMs <= 0) {
     problems.push(`BACKEND_TIMEOUT_MS: "${env.BACKEND_TIMEOUT_MS}" is not a positive integer`);
   }
+  const traceViewUrl = env.TRACE_VIEW_URL?.trim() || null;
+  const traceViewProblem = traceViewUrl && templateProblem(traceViewUrl);
+  if (traceViewProblem) problems.push(`TRACE_VIEW_URL: "${traceViewUrl}" ${traceViewProblem}`);
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     ...common,
@@ -48,6 +55,7 @@ export function loadConfig(env = process.env) {
     sessionSecret,
     operatorToken,
     backendTimeoutMs,
+    traceViewUrl,
     generatedSecrets: Object.freeze(generatedSecrets),
   });
 }

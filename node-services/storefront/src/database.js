@@ -1,7 +1,7 @@
 /**
  * Storefront's database: browser sessions, the saga's timeline (a read
- * model built from the events), the latest dead letters, and the
- * consumer's processed events.
+ * model built from the events) with each order's trace id, the latest dead
+ * letters, and the consumer's processed events.
  */
 import { migrate, openDatabase, PROCESSED_EVENTS_TABLE } from '@polyshop/common';
 
@@ -32,6 +32,12 @@ const MIGRATIONS = [
      PRIMARY KEY (topic, partition, "offset")
    );`,
   PROCESSED_EVENTS_TABLE,
+  // The trace each order's steps were handled in (the first step's), for
+  // the link to a trace UI.
+  `CREATE TABLE order_traces (
+     order_id TEXT PRIMARY KEY,
+     trace_id TEXT NOT NULL
+   );`,
 ];
 
 /** @param {string} path DATA_DIR/storefront.db, or ':memory:' in tests */

@@ -15,7 +15,7 @@ import { createBackends } from './backends.js';
 import { loadConfig, SERVICE } from './config.js';
 import { createDeadLetterTail, createTimelineConsumer } from './consumers/index.js';
 import { openStorefrontDatabase } from './database.js';
-import { stepOfEvent } from './domain/timeline.js';
+import { storedStep } from './domain/timeline.js';
 import { createHub } from './live/hub.js';
 import { createSystemMonitor } from './live/system.js';
 
@@ -31,7 +31,7 @@ runService({
       kafka, db, contracts, producer, retryDelays: config.consumerRetryDelays, logger,
     });
     consumer.on('record', ({ outcome, event }) => {
-      if (outcome === 'handled') hub.publishStep(stepOfEvent(event));
+      if (outcome === 'handled') hub.publishStep(storedStep(db, event.id));
     });
     const deadLetterTail = createDeadLetterTail({ kafka, db, contracts, logger });
     const monitor = createSystemMonitor({

@@ -35,7 +35,8 @@ STEPS = [
     # Two workers: most of an end-to-end test is waiting for a saga or a
     # lease, so two of them share the two cores well (polyshop_dev.testing
     # keeps the tests of one shop on one worker).
-    ("python tests", [str(BIN / "pytest"), "-n", "2", "--dist", "loadgroup"]),
+    # The slowest steps are listed at the end: where the run's time goes.
+    ("python tests", [str(BIN / "pytest"), "-n", "2", "--dist", "loadgroup", "--durations=30"]),
     # The shop in containers: a Docker engine, images, docker compose.
     ("container tests", ["bash", "tools/docker/test-containers.sh"]),
 ]

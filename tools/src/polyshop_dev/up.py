@@ -43,7 +43,7 @@ def start_all(stack: Stack, traces: bool = False) -> dict[str, str]:
     if traces:
         kafka.java()
         running = start(stack, zipkin.zipkin_piece(ZIPKIN_PORT))
-        env = zipkin.exporter_env(ZIPKIN_PORT)
+        env = zipkin.tracing_env(ZIPKIN_PORT)
         found = {"traces (Zipkin)": running.piece.url or ""}
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
     if bootstrap:

@@ -5,7 +5,7 @@ on loopback only. No Docker: a JVM is already here for Kafka.
     python -m polyshop_dev.zipkin fetch    # once; `make setup` does it
 
 The services send it their spans when OTEL_TRACES_EXPORTER=zipkin and
-OTEL_EXPORTER_ZIPKIN_ENDPOINT point at it (`exporter_env`). Its UI is at
+OTEL_EXPORTER_ZIPKIN_ENDPOINT point at it (`tracing_env`). Its UI is at
 /zipkin/, one trace at /zipkin/traces/{trace id}; its query API at
 /api/v2/trace/{trace id} is what the tests read.
 """
@@ -76,12 +76,14 @@ def zipkin_piece(port: int = 9411) -> Piece:
     )
 
 
-def exporter_env(port: int) -> dict[str, str]:
-    """What every piece needs to send its spans to this Zipkin."""
+def tracing_env(port: int) -> dict[str, str]:
+    """What the pieces need to send their spans to this Zipkin, and the
+    storefront to link each order to its trace there."""
     return {
         "OTEL_TRACES_EXPORTER": "zipkin",
         "OTEL_EXPORTER_ZIPKIN_ENDPOINT": f"http://127.0.0.1:{port}/api/v2/spans",
         "OTEL_BSP_SCHEDULE_DELAY": EXPORT_DELAY_MS,
+        "TRACE_VIEW_URL": f"http://127.0.0.1:{port}/zipkin/traces/{{trace_id}}",
     }
 
 

@@ -4,9 +4,11 @@
  * A read model (CQRS): the storefront's consumer writes one row per event it
  * reads from the saga's topics, and the pages read these rows instead of
  * asking five services what happened. A row keeps what the pages show and
- * nothing personal: no user name, no amount. Domain code: takes a database
- * handle, knows nothing of HTTP or Kafka.
+ * nothing personal: no user name, no amount. Each order also keeps the id
+ * of the trace its steps were handled in, which pages link to. Domain code:
+ * takes a database handle, knows nothing of HTTP or Kafka.
  */
+import { isTraceId } from '../trace-links.js';
 
 /** What each step is called on the page; the order of the happy path. */
 export const STEPS = {
@@ -26,21 +28,33 @@ export const FINAL = { 'order.confirmed': 'CONFIRMED', 'order.cancelled': 'CANCE
 
 const WITH_REASON = new Set(['inventory.rejected', 'inventory.released', 'payment.declined', 'payment.voided', 'order.cancelled']);
 
+// A step with its order's trace id (null when unknown).
+const STEPS_WITH_TRACE = `SELECT saga_steps.*, order_traces.trace_id FROM saga_steps
+  LEFT JOIN order_traces USING (order_id)`;
+
 /**
- * Records one event; an event seen before changes nothing.
+ * Records one event; an event seen before changes nothing. The order keeps
+ * the first trace id it is given: all its steps belong to one trace.
+ * @param {{traceId?: string}} [handling] the trace the event is handled in
  * @returns {boolean} true when the step is new
  */
-export function recordStep(db, event) {
+export function recordStep(db, event, { traceId } = {}) {
+  const row = rowOf(event);
   const result = db.prepare(
     `INSERT OR IGNORE INTO saga_steps (event_id, order_id, type, service, at, reason)
      VALUES (:event_id, :order_id, :type, :service, :at, :reason)`,
-  ).run(rowOf(event));
+  ).run(row);
+  if (result.changes === 1 && isTraceId(traceId)) {
+    db.prepare('INSERT OR IGNORE INTO order_traces (order_id, trace_id) VALUES (?, ?)')
+      .run(row.order_id, traceId);
+  }
   return result.changes === 1;
 }
 
-/** The step an event is, as pages and event streams show it. */
-export function stepOfEvent(event) {
-  return stepView(rowOf(event));
+/** One stored step, as pages and event streams show it; undefined if unknown. */
+export function storedStep(db, eventId) {
+  const row = db.prepare(`${STEPS_WITH_TRACE} WHERE event_id = ?`).get(eventId);
+  return row && stepView(row);
 }
 
 function rowOf(event) {
@@ -56,23 +70,25 @@ function rowOf(event) {
 
 /** @returns {object[]} the steps of one order, in the order they happened */
 export function stepsOf(db, orderId) {
-  return db.prepare('SELECT * FROM saga_steps WHERE order_id = ? ORDER BY at, rowid')
+  return db.prepare(`${STEPS_WITH_TRACE} WHERE order_id = ? ORDER BY at, saga_steps.rowid`)
     .all(orderId).map(stepView);
 }
 
 /**
  * The newest orders with their steps: the swim lanes of the system view.
- * @returns {{order_id: string, steps: object[]}[]} the newest order first
+ * @returns {{order_id: string, trace_id?: string, steps: object[]}[]} the newest order first
  */
 export function recentOrders(db, limit = 8) {
   const orders = db.prepare(
     `SELECT order_id, MIN(at) AS first FROM saga_steps
      GROUP BY order_id ORDER BY first DESC LIMIT ?`,
   ).all(limit);
-  return orders.map(({ order_id: orderId }) => ({
-    order_id: orderId,
-    steps: stepsOf(db, orderId).map(({ reason, ...step }) => step),
-  }));
+  return orders.map(({ order_id: orderId }) => {
+    const steps = stepsOf(db, orderId);
+    const lane = { order_id: orderId, steps: steps.map(({ reason, trace_id: _, ...step }) => step) };
+    if (steps[0].trace_id) lane.trace_id = steps[0].trace_id;
+    return lane;
+  });
 }
 
 /**
@@ -97,6 +113,7 @@ export function stepView(row) {
     at: row.at,
   };
   if (row.reason) step.reason = row.reason;
+  if (row.trace_id) step.trace_id = row.trace_id;
   return step;
 }
 

@@ -7,6 +7,10 @@
  * shown, kept in the session with the items it is for, sent to orders with
  * them. Pressing "Place order" twice sends the same key and items twice,
  * and orders answers both with the one order it made.
+ *
+ * With TRACE_VIEW_URL set, the order page links to the order's trace, and
+ * each step it is sent carries that link (`trace_url`), so a page opened
+ * before the first step shows the link when it comes.
  */
 import { randomUUID } from 'node:crypto';
 import { Router } from 'express';
@@ -16,14 +20,16 @@ import { statusOf, stepsOf } from '../domain/timeline.js';
 import { openEventStream } from '../live/sse.js';
 import { chromeOf, redirect, requireUser, sendPage } from '../pages.js';
 import { currentUser } from '../session.js';
+import { withTraceUrl } from '../trace-links.js';
 import {
   checkoutMain, notificationsMain, orderMain, ordersMain,
 } from '../views/orders.js';
 import { productsBySku } from './shop.js';
 
-export function ordersRouter({ backends, db, hub }) {
+export function ordersRouter({ backends, db, hub, traceLinks }) {
   const router = Router();
-  const withLanguage = (step) => ({ ...step, language: backends.languageOf(step.service) });
+  const linked = withTraceUrl(traceLinks);
+  const sent = (step) => ({ ...linked(step), language: backends.languageOf(step.service) });
 
   router.get('/checkout', requireUser, async (req, res) => {
     const items = orderItems(req.session.cart ?? {});
@@ -59,7 +65,11 @@ export function ordersRouter({ backends, db, hub }) {
     const order = await ownOrder(backends, req.user.token, req.params.id);
     const products = await productsBySku(backends).catch(() => new Map());
     const steps = stepsOf(db, order.id);
-    const main = orderMain({ order: { ...order, ...statusOf(order, steps) }, steps, languageOf: backends.languageOf, products });
+    // null: no link on this page at all (TRACE_VIEW_URL unset); a null href: not known yet.
+    const trace = traceLinks.shown ? { href: traceLinks.href(steps[0]?.trace_id) } : null;
+    const main = orderMain({
+      order: { ...order, ...statusOf(order, steps) }, steps, languageOf: backends.languageOf, products, trace,
+    });
     sendPage(req, res, { title: `Order ${order.id.slice(0, 8)}`, main, scripts: ['order.js'] });
   });
 
@@ -71,9 +81,9 @@ export function ordersRouter({ backends, db, hub }) {
     // Subscribe before reading the history: a step stored in between is
     // sent twice rather than never; the page keeps one per event id.
     stream.onClose(hub.onStep((step) => {
-      if (step.order_id === order.id) stream.send('step', withLanguage(step), step.id);
+      if (step.order_id === order.id) stream.send('step', sent(step), step.id);
     }));
-    for (const step of stepsOf(db, order.id)) stream.send('step', withLanguage(step), step.id);
+    for (const step of stepsOf(db, order.id)) stream.send('step', sent(step), step.id);
   });
 
   router.get('/notifications', requireUser, async (req, res) => {

@@ -1,7 +1,8 @@
 /**
  * GET /system (the page) and GET /system/events (its live data as
  * server-sent events: a `snapshot` every second, and each saga `step` the
- * moment its event is read). Nothing personal in it.
+ * moment its event is read). Nothing personal in it. With TRACE_VIEW_URL
+ * set, each lane and step carries its order's trace link (`trace_url`).
  *
  * The operator's part of the page: POST /system/operator signs the session
  * in with the operator token (kept in the session, on this side, never in
@@ -14,6 +15,7 @@ import { Router } from 'express';
 import { AlreadyRedriven, DeadLetterError, HttpProblem, LetterId } from '@polyshop/common';
 import { openEventStream } from '../live/sse.js';
 import { chromeOf, redirect, sendPage } from '../pages.js';
+import { withTraceUrl } from '../trace-links.js';
 import { systemMain } from '../views/system.js';
 import { sameToken } from './operator.js';
 
@@ -21,8 +23,11 @@ import { sameToken } from './operator.js';
 const BACK = '/system#operator';
 const RESULT = '/system#redrive-result';
 
-export function systemRouter({ monitor, hub, deadLetters, operatorToken }) {
+export function systemRouter({
+  monitor, hub, deadLetters, operatorToken, traceLinks,
+}) {
   const router = Router();
+  const linked = withTraceUrl(traceLinks);
   // Checked on every use: a new OPERATOR_TOKEN signs every operator out.
   const isOperator = (req) => sameToken(req.session?.operatorToken, operatorToken);
 
@@ -37,8 +42,10 @@ export function systemRouter({ monitor, hub, deadLetters, operatorToken }) {
 
   router.get('/system/events', (req, res) => {
     const stream = openEventStream(req, res);
-    stream.onClose(monitor.subscribe((snapshot) => stream.send('snapshot', snapshot)));
-    stream.onClose(hub.onStep(({ reason, ...step }) => stream.send('step', step, step.id)));
+    stream.onClose(monitor.subscribe((snapshot) => {
+      stream.send('snapshot', { ...snapshot, lanes: snapshot.lanes.map(linked) });
+    }));
+    stream.onClose(hub.onStep(({ reason, ...step }) => stream.send('step', linked(step), step.id)));
   });
 
   router.post('/system/operator', async (req, res) => {

@@ -40,9 +40,14 @@ export function ordersMain({ orders }) {
 
 /**
  * The order and its saga so far; order.js (a module) appends each further
- * step as its event arrives over server-sent events.
+ * step as its event arrives over server-sent events. `trace` is null when
+ * pages link to no trace (TRACE_VIEW_URL unset), else the link to the
+ * order's trace: its `href` is null until the first step is stored, and
+ * order.js fills it in when a step brings it.
  */
-export function orderMain({ order, steps, languageOf, products }) {
+export function orderMain({
+  order, steps, languageOf, products, trace,
+}) {
   return html`<h1>Order <code>${order.id.slice(0, 8)}</code></h1>
     <p class="order-status" aria-live="polite">Status:
       <strong id="status" class="status ${order.status.toLowerCase()}">${order.status}</strong></p>
@@ -55,10 +60,17 @@ export function orderMain({ order, steps, languageOf, products }) {
       <h2 id="saga-title">The saga, as it happens</h2>
       <p class="hint">Each step appears when its event is published on Kafka: no reload, no polling.
         <span id="live" class="live" role="status">connecting…</span></p>
+      ${trace ? traceLink(trace.href) : ''}
       <ol id="timeline" class="timeline" data-order-id="${order.id}" data-placed-at="${order.created_at}">
         ${steps.map((step) => stepItem(step, order.created_at, languageOf))}
       </ol>
     </section>`;
+}
+
+function traceLink(href) {
+  return html`<p id="trace" class="trace"${href ? '' : html` hidden`}>
+        <a id="trace-link"${href ? html` href="${href}"` : ''} target="_blank" rel="noopener">See this order's trace</a>
+        (opens in a new tab): every service's work on this order, in one trace.</p>`;
 }
 
 function stepItem(step, placedAt, languageOf) {

@@ -3,6 +3,8 @@
  * database, the dead letters given (real ones, on a broker or on a port
  * where none answers), and a browser's session (cookie and CSRF token).
  */
+import { once } from 'node:events';
+import http from 'node:http';
 import net from 'node:net';
 import {
   createLogger, DeadLetters, loadContracts, startWebServer, stopWebServer,
@@ -80,4 +82,48 @@ export function closedPort() {
       spare.close(() => resolve(port));
     });
   });
+}
+
+/**
+ * An event stream read as a browser's EventSource reads it: `until` waits,
+ * with a deadline, for the events received so far to hold what is looked
+ * for; `close` ends the connection, as a closed tab does. (A fetch aborted
+ * mid-body may keep its socket open, and the server waits for it.)
+ * @returns {Promise<{events: {event: string, data: object}[], until: Function, close: () => void}>}
+ */
+export async function followEvents(url, headers = {}) {
+  const request = http.get(url, { headers: { ...headers, accept: 'text/event-stream' } });
+  const [answer] = await once(request, 'response');
+  if (answer.statusCode !== 200) {
+    request.destroy();
+    throw new Error(`${url} answered ${answer.statusCode}`);
+  }
+  answer.setEncoding('utf8');
+  const events = [];
+  let buffer = '';
+  const waiting = new Set();
+  answer.on('data', (chunk) => {
+    const blocks = (buffer + chunk).split('\n\n');
+    buffer = blocks.pop();
+    for (const block of blocks) {
+      const event = /^event: (.*)$/m.exec(block)?.[1];
+      const data = /^data: (.*)$/m.exec(block)?.[1];
+      if (event && data) events.push({ event, data: JSON.parse(data) });
+    }
+    for (const check of waiting) check();
+  });
+  function until(found, { timeoutMs = 5000, what = 'the events looked for' } = {}) {
+    return new Promise((resolve, reject) => {
+      const done = (error) => {
+        clearTimeout(timer);
+        waiting.delete(check);
+        return error ? reject(error) : resolve(events);
+      };
+      const check = () => found(events) && done();
+      const timer = setTimeout(() => done(new Error(`${what}: not within ${timeoutMs} ms`)), timeoutMs);
+      waiting.add(check);
+      check();
+    });
+  }
+  return { events, until, close: () => request.destroy() };
 }

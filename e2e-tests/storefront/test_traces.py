@@ -1,31 +1,29 @@
-"""One order, one trace (docs/observability.md), read back through a real
-Zipkin server's own query API: the gateway's server span is the root; orders,
-catalog, inventory, payments and notifications all join it, over HTTP and
-over both asynchronous hops (outbox → Kafka → consumer), each consumer span a
-child of the producer span whose record it processed."""
+"""One order, one trace (docs/observability.md), read back through the
+folder's shop's real Zipkin server, by Zipkin's own query API: the
+gateway's server span is the root; orders, catalog, inventory, payments and
+notifications all join it, over HTTP and over both asynchronous hops
+(outbox → Kafka → consumer), each consumer span a child of the producer span
+whose record it processed; a record no consumer can read keeps its trace to
+its dead letters and log lines; and a real browser shows the trace in
+Zipkin's UI."""
 
 from __future__ import annotations
 
+import json
+import re
+import uuid
 from collections import Counter
 
-import pytest
 import requests
+from playwright.sync_api import expect
 
+from polyshop_common.telemetry import untraced
 from support import poll
-from support.shop import Customer, running_shop
+from support.kafka_probe import records, send_raw
+from support.shop import Customer
+from support.storefront import add_to_cart, log_in, place_order, snap
 
 EVERY_PIECE = {"gateway", "orders", "catalog", "inventory", "payments", "notifications"}
-
-
-@pytest.fixture(scope="module")
-def shop(tmp_path_factory):
-    with running_shop(tmp_path_factory.mktemp("traces"), traces=True) as started:
-        yield started
-
-
-@pytest.fixture(scope="module")
-def alice(shop) -> Customer:
-    return Customer(shop.gateway, "alice", "wonderland")
 
 
 class Trace:
@@ -50,6 +48,9 @@ class Trace:
             and all(span.get("tags", {}).get(k) == v for k, v in tags.items())
         ]
 
+    def services(self) -> set[str]:
+        return {self.service(span) for span in self.spans.values()}
+
     def ancestors(self, span: dict) -> list[dict]:
         found = []
         while (span := self.parent(span)) is not None:
@@ -62,6 +63,15 @@ class Trace:
             for s in self.spans.values()
         )
         return "; ".join(f"{n} x {what}" for what, n in sorted(counts.items()))
+
+
+def place(customer: Customer, sku: str) -> requests.Response:
+    """One of the sku, ordered as curl would: with no trace context. This
+    process may trace too (other tests run apps in it), and its requests
+    instrumentation would pass on an unsampled context of its own, which the
+    shop would then honour by recording nothing."""
+    with untraced():
+        return customer.place_order([{"sku": sku, "quantity": 1}])
 
 
 def trace_of(answer: requests.Response) -> str:
@@ -92,15 +102,14 @@ def whole(shop, trace_id: str, done) -> Trace:
 
 
 def test_a_confirmed_order_is_one_trace_across_every_piece_and_both_kafka_hops(shop, alice):
-    placed = alice.place_order([{"sku": "TEA-SENCHA", "quantity": 1}])
+    placed = place(alice, "TEA-SENCHA")
     assert placed.status_code == 202
     order = alice.wait_until_finished(placed.json()["id"])
     assert order["status"] == "CONFIRMED"
     trace_id = trace_of(placed)
 
     def complete(found: Trace) -> bool:
-        services = {found.service(span) for span in found.spans.values()}
-        return services >= EVERY_PIECE and bool(
+        return found.services() >= EVERY_PIECE and bool(
             found.find("notifications", "CONSUMER", **{"messaging.destination.name": "orders"})
         )
 
@@ -147,7 +156,7 @@ def test_a_confirmed_order_is_one_trace_across_every_piece_and_both_kafka_hops(s
 
 
 def test_a_declined_order_shows_its_compensation_in_its_trace(shop, alice):
-    placed = alice.place_order([{"sku": "ESPRESSO-MACHINE", "quantity": 1}])
+    placed = place(alice, "ESPRESSO-MACHINE")
     order = alice.wait_until_finished(placed.json()["id"])
     assert order["status"] == "CANCELLED"
 
@@ -164,3 +173,72 @@ def test_a_declined_order_shows_its_compensation_in_its_trace(shop, alice):
 
     found = whole(shop, trace_of(placed), lambda found: bool(released(found)))
     assert found.find("payments", "PRODUCER", **{"messaging.destination.name": "payments"})
+
+
+def test_a_poison_records_trace_is_on_its_dead_letters_and_in_the_log_lines_about_it(shop):
+    trace_id = uuid.uuid4().hex
+    traceparent = f"00-{trace_id}-{uuid.uuid4().hex[:16]}-01"
+    headers = [("traceparent", traceparent.encode())]
+    partition, offset = send_raw(shop.bootstrap, "payments", b"poison", b"{not json", headers)
+
+    def dead_letters() -> dict[str, dict[str, str]]:
+        found = records(
+            shop.bootstrap,
+            "payments.dlq",
+            lambda r: (
+                (("dlq-offset", str(offset).encode()) in r.headers)
+                and (("dlq-partition", str(partition).encode()) in r.headers)
+            ),
+        )
+        letters = [{k: v.decode() for k, v in r.headers} for r in found]
+        return {letter["dlq-group"]: letter for letter in letters}
+
+    # orders (Python) and inventory (Node.js) both read the payments topic.
+    letters = poll(
+        lambda: (found := dead_letters()).keys() >= {"orders", "inventory"} and found,
+        30,
+        interval=0.5,
+        what="orders and inventory dead-letter the poison",
+    )
+    for group in ("orders", "inventory"):
+        assert letters[group]["traceparent"].split("-")[1] == trace_id, letters[group]
+        lines = [
+            json.loads(line)
+            for line in (shop.folder / "logs" / f"{group}.log").read_text().splitlines()
+            if line.startswith("{") and trace_id in line
+        ]
+        assert any("dead-lettered" in line.get("message", "") for line in lines), lines
+        assert {line["trace_id"] for line in lines} == {trace_id}
+
+    # And the trace shows where it died: each group's process span, an error.
+    def failed_processing(found: Trace) -> set[str]:
+        return {
+            found.service(span)
+            for span in found.spans.values()
+            if span.get("kind") == "CONSUMER"
+            and span.get("tags", {}).get("otel.status_code") == "ERROR"
+        }
+
+    whole(shop, trace_id, lambda found: failed_processing(found) >= {"orders", "inventory"})
+
+
+def test_the_order_page_links_to_the_trace_and_the_trace_ui_draws_every_piece(shop, page):
+    log_in(page, "alice", "wonderland")
+    add_to_cart(page, "TEA-SENCHA")
+    place_order(page)
+    expect(page.locator("#status")).to_have_text("CONFIRMED", timeout=30_000)
+    link = page.get_by_role("link", name="See this order's trace")
+    expect(link).to_be_visible()
+    href = link.get_attribute("href")
+    prefix = f"{shop.zipkin}/zipkin/traces/"
+    assert href.startswith(prefix), href
+    trace_id = href.removeprefix(prefix)
+    assert len(trace_id) == 32, href
+    # Placed in the browser: the trace starts at the gateway with the checkout.
+    whole(shop, trace_id, lambda found: found.services() >= EVERY_PIECE | {"storefront"})
+
+    page.goto(href)  # what the link opens, in a tab of its own
+    for service in sorted(EVERY_PIECE | {"storefront"}):
+        # Zipkin's page has a row per span: "orders: post /orders".
+        expect(page.get_by_text(re.compile(f"^{service}: ")).first).to_be_visible()
+    snap(page, "trace")
