@@ -16,8 +16,22 @@ from gevent import monkey
 
 monkey.patch_all()
 
+import os  # noqa: E402
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
+
+# Each worker keeps its metrics in files here, which the master sums
+# (prometheus-client's multiprocess mode). Set before anything imports
+# prometheus_client: it reads the variable then. A fresh folder per start,
+# so no value of an earlier run is counted again.
+if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = _metrics_dir = tempfile.mkdtemp(prefix="gateway-")
+else:
+    _metrics_dir = None
+
 from gateway import close_app  # noqa: E402
 from gateway.config import Config  # noqa: E402
+from polyshop_common.metrics import process_gone, serve_on  # noqa: E402
 from polyshop_common.service import bind_address  # noqa: E402
 
 _config = Config.from_env()
@@ -78,3 +92,19 @@ def worker_exit(server, worker):
     app = getattr(worker, "wsgi", None)
     if app is not None:
         close_app(app)
+
+
+def when_ready(server):
+    """GET /metrics on METRICS_PORT, summed over the workers: served by the
+    master, which outlives every worker, on a port nobody routes to."""
+    serve_on(_config.host, _config.metrics_port)
+    server.log.info("metrics on port %d", _config.metrics_port)
+
+
+def child_exit(server, worker):
+    process_gone(worker.pid)
+
+
+def on_exit(server):
+    if _metrics_dir is not None:
+        shutil.rmtree(_metrics_dir, ignore_errors=True)

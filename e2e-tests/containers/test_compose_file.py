@@ -28,7 +28,11 @@ JOBS = {
     for name, need in (service.get("depends_on") or {}).items()
     if need["condition"] == "service_completed_successfully"
 }
-LONG_RUNNING = sorted(set(ALL) - JOBS)
+# The observability profile's images: pinned official ones, never pulled
+# here (docs/observability.md), published on this machine's loopback only.
+OBSERVABILITY = {name for name, service in ALL.items() if service.get("profiles")}
+OBSERVABILITY_PUBLISHED = {"jaeger": 16686, "prometheus": 9090, "grafana": 3000}
+LONG_RUNNING = sorted(set(ALL) - JOBS - OBSERVABILITY)
 # The pieces built from this repository (the secrets job is built too, but runs once).
 BUILT = sorted(name for name, service in ALL.items() if "build" in service and name not in JOBS)
 
@@ -105,9 +109,25 @@ def test_only_the_gateway_and_kafkas_host_listener_are_published():
     published = {
         name: [int(port.rsplit(":", 2)[-2]) for port in service.get("ports", [])]
         for name, service in ALL.items()
-        if service.get("ports")
+        if service.get("ports") and name not in OBSERVABILITY
     }
     assert published == {name: [port] for name, port in PUBLISHED.items()}
+
+
+def test_the_observability_profile_is_opt_in_and_published_on_loopback_only():
+    assert {"otel-collector", "jaeger", "prometheus", "grafana"} == OBSERVABILITY
+    for name in OBSERVABILITY:
+        assert ALL[name]["profiles"] == ["observability"], name
+        assert not ALL[name].get("depends_on"), name  # nothing waits on an image not tried here
+    published = {
+        name: [port for port in ALL[name].get("ports", [])] for name in OBSERVABILITY_PUBLISHED
+    }
+    assert published == {
+        name: [f"127.0.0.1:{port}:{port}"] for name, port in OBSERVABILITY_PUBLISHED.items()
+    }
+    for name in set(ALL) - OBSERVABILITY:
+        for need in ALL[name].get("depends_on") or {}:
+            assert need not in OBSERVABILITY, f"{name} would need the profile"
 
 
 def test_start_order_waits_for_health_not_for_a_container_to_exist():
@@ -230,14 +250,15 @@ def test_docker_compose_config_is_clean():
         if chosen_stack() == "compose":
             pytest.fail("E2E_STACK=compose but `docker compose` is not installed")
         pytest.skip("the Docker Compose plugin is not installed")
-    result = subprocess.run(
-        ["docker", "compose", "-f", str(COMPOSE_FILE), "config", "--quiet"],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-    )
-    assert result.returncode == 0, result.stderr
-    assert result.stderr == ""
+    for profile in ([], ["--profile", "observability"]):
+        result = subprocess.run(
+            ["docker", "compose", "-f", str(COMPOSE_FILE), *profile, "config", "--quiet"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+        )
+        assert result.returncode == 0, result.stderr
+        assert result.stderr == ""
 
 
 def _compose_missing() -> bool:

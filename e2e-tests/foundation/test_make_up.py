@@ -43,11 +43,14 @@ def test_up_prints_the_dashboard_and_stops_everything_on_ctrl_c(kafka_bootstrap)
         assert f"registry dashboard   {registry_url}/" in printed, printed
         assert requests.get(registry_url + "/", timeout=2).status_code == 200
         # Every URL it prints opens: the storefront and the system view too.
-        shown = dict(re.findall(r"^  (storefront and API|system view)\s+(\S+)$", printed, re.M))
-        assert set(shown) == {"storefront and API", "system view"}, printed
+        named = r"^  (storefront and API|system view|gateway metrics)\s+(\S+)$"
+        shown = dict(re.findall(named, printed, re.M))
+        assert set(shown) == {"storefront and API", "system view", "gateway metrics"}, printed
         storefront = requests.get(shown["storefront and API"], timeout=5)
         assert storefront.status_code == 200 and "<h1>Products</h1>" in storefront.text
         assert requests.get(shown["system view"], timeout=5).status_code == 200
+        metrics = requests.get(shown["gateway metrics"], timeout=5)
+        assert "http_server_request_duration_seconds_count{" in metrics.text, metrics.text[:500]
         zipkin = re.search(r"^  traces \(Zipkin\)\s+(\S+)$", printed, re.M)
         assert zipkin, printed
         assert requests.get(zipkin.group(1), timeout=5).status_code == 200

@@ -99,7 +99,8 @@ def wait_ok(url: str, timeout: float = 30) -> None:
 
 
 def start_all(stack: ExitStack, tmp: Path, gateway_args: list[str]) -> dict[str, str]:
-    ports = {name: free_port() for name in ("registry", "upstream", "gateway", "nginx")}
+    names = ("registry", "upstream", "gateway", "gateway_metrics", "nginx")
+    ports = {name: free_port() for name in names}
     registry = f"http://127.0.0.1:{ports['registry']}"
     keys = secrets.generate(tmp / "secrets", {"bench": ["bench"]})
     start(
@@ -134,6 +135,7 @@ def start_all(stack: ExitStack, tmp: Path, gateway_args: list[str]) -> dict[str,
         [GUNICORN, "-c", "gateway/gunicorn.conf.py", *gateway_args, "gateway.wsgi:app"],
         tmp / "gateway.log",
         PORT=str(ports["gateway"]),
+        METRICS_PORT=str(ports["gateway_metrics"]),
         REGISTRY_URL=registry,
         GATEWAY_ROUTES_FILE=str(tmp / "routes.yaml"),
         POLYSHOP_MODE="development",

@@ -8,7 +8,8 @@ is one module, and leaving out its line turns it off:
 
 Beside them the gateway answers a few paths itself: health, its status
 (counted per route after every request), tokens and the issuer's public
-keys (docs/security.md), and one composed view.
+keys (docs/security.md), and one composed view. Its metrics are timed for
+every request and served on a port of their own (metrics.py).
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from gateway.compose import Composer, register_compose
 from gateway.config import Config
 from gateway.front_door import register_front_door
 from gateway.health import register_health
+from gateway.metrics import breaker_changed, register_metrics
 from gateway.proxy import register_proxy
 from gateway.ratelimit import RateLimiter, register_rate_limit
 from gateway.request_id import register_request_id
@@ -51,12 +53,15 @@ def create_app(config: Config | None = None, discovery: Any = None) -> Flask:
     upstreams = Upstreams(
         discovery,
         make_balancer(config.balancer),
-        Breakers(config.breaker_failures, config.breaker_cooldown_seconds),
+        Breakers(
+            config.breaker_failures, config.breaker_cooldown_seconds, on_change=breaker_changed
+        ),
         make_pools(UPSTREAM_POOL_SIZE),
     )
 
     app = Flask(__name__, static_folder=None)
     instrument_app(app, "gateway")
+    register_metrics(app)
     app.config["GATEWAY"] = config
     register_problem_handlers(app)
     register_access_log(app)

@@ -25,6 +25,7 @@ class CircuitBreaker:
         failure_threshold: int,
         cooldown_seconds: float,
         clock: Callable[[], float] = time.monotonic,
+        on_change: Callable[[str], None] = lambda _state: None,
     ) -> None:
         self.failure_threshold = failure_threshold
         self.cooldown_seconds = cooldown_seconds
@@ -33,6 +34,7 @@ class CircuitBreaker:
         self.ejections = 0  # times it opened: how often this instance was taken out
         self.opened_at: float | None = None
         self.probing = False
+        self.on_change = on_change  # told each state it moves to (metrics.py)
         self._lock = threading.Lock()
 
     @property
@@ -56,14 +58,18 @@ class CircuitBreaker:
                 return True
             if state == HALF_OPEN and not self.probing:
                 self.probing = True
+                self.on_change(HALF_OPEN)
                 return True
             return False
 
     def record_success(self) -> None:
         with self._lock:
+            was_open = self.opened_at is not None
             self.failures = 0
             self.opened_at = None
             self.probing = False
+            if was_open:
+                self.on_change(CLOSED)
 
     def record_failure(self, eject: bool = False) -> None:
         """Count a failure; `eject` opens the breaker whatever the count."""
@@ -71,9 +77,11 @@ class CircuitBreaker:
             self.failures += 1
             if eject or self.probing or self.failures >= self.failure_threshold:
                 # A late failure while open only extends the cool-down.
-                if self.state != OPEN:
-                    self.ejections += 1
+                opens = self.state != OPEN
                 self.opened_at = self.clock()
+                if opens:
+                    self.ejections += 1
+                    self.on_change(OPEN)
             self.probing = False
 
 
@@ -86,8 +94,12 @@ class Breakers:
         failure_threshold: int,
         cooldown_seconds: float,
         clock: Callable[[], float] = time.monotonic,
+        on_change: Callable[[str, str], None] = lambda _key, _state: None,
     ) -> None:
-        self._make = lambda: CircuitBreaker(failure_threshold, cooldown_seconds, clock)
+        self.failure_threshold = failure_threshold
+        self.cooldown_seconds = cooldown_seconds
+        self.clock = clock
+        self.on_change = on_change  # told (instance key, state) of every breaker's moves
         self._breakers: dict[str, CircuitBreaker] = {}
         self._registered: dict[str, object] = {}
         self._lock = threading.Lock()
@@ -113,8 +125,17 @@ class Breakers:
         breaker = self._breakers.get(instance_key)
         if breaker is None:
             with self._lock:
-                breaker = self._breakers.setdefault(instance_key, self._make())
+                breaker = self._breakers.get(instance_key)
+                if breaker is None:
+                    breaker = self._breakers[instance_key] = self._make(instance_key)
         return breaker
+
+    def _make(self, instance_key: str) -> CircuitBreaker:
+        def changed(state: str) -> None:
+            self.on_change(instance_key, state)
+
+        changed(CLOSED)
+        return CircuitBreaker(self.failure_threshold, self.cooldown_seconds, self.clock, changed)
 
     def states(self) -> dict[str, str]:
         return {key: breaker.state for key, breaker in self._breakers.items()}

@@ -37,6 +37,9 @@ DEFAULT_ROUTES_FILE = Path(__file__).with_name("routes.yaml")
 class Config:
     port: int = 8080
     host: str = "127.0.0.1"
+    # GET /metrics, served on the gateway's HOST at this port, never on the
+    # public one (metrics.py).
+    metrics_port: int = 9464
     registry_url: str = "http://127.0.0.1:8761"
     # The tokens' `iss`: where services find this gateway's public keys.
     issuer: str = "http://127.0.0.1:8080"
@@ -68,6 +71,7 @@ class Config:
         return cls(
             port=env.read("PORT", port, 8080),
             host=env.read("HOST", no_spaces, "127.0.0.1"),
+            metrics_port=env.read("METRICS_PORT", port, 9464),
             registry_url=env.read("REGISTRY_URL", str, "http://127.0.0.1:8761"),
             issuer=env.issuer(),
             signing_key=_signing_key(env),

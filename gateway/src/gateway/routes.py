@@ -28,7 +28,18 @@ from polyshop_common.problems import Problem
 API_PREFIX = "/api"
 # What the gateway answers itself: the API (whose routes are all under /api)
 # and its own endpoints. A route outside /api never gets these paths.
-GATEWAY_PATHS = (API_PREFIX, "/healthz", "/readyz", "/auth", "/gateway", "/oauth", "/.well-known")
+GATEWAY_PATHS = (
+    API_PREFIX,
+    "/healthz",
+    "/readyz",
+    "/auth",
+    "/gateway",
+    "/oauth",
+    "/.well-known",
+    # An operator's, never the public's: the gateway serves its own on its
+    # metrics port and routes nobody's (metrics.py).
+    "/metrics",
+)
 # "/" or "/segment/segment...": no empty, "." or ".." segment.
 PREFIX_PATTERN = re.compile(r"^/$|^(/[A-Za-z0-9_~-][A-Za-z0-9._~-]*)+$")
 

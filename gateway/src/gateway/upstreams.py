@@ -11,6 +11,7 @@ instance is live, 502 when the upstream failed, 504 when it timed out.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -25,6 +26,7 @@ from urllib3.exceptions import (
 
 from gateway.balancer import Balancer, Instance, instance_key
 from gateway.breaker import Breakers
+from gateway.metrics import RETRIES, UPSTREAM_DURATION
 from polyshop_common.problems import Problem
 
 log = logging.getLogger(__name__)
@@ -100,13 +102,15 @@ class Upstreams:
     ) -> Exchange:
         tried: list[str] = []
         last_error: Exception | None = None
-        for _attempt in range(1 + retries):
+        for attempt in range(1 + retries):
             instance = self.pick(service, exclude=tried)
             if instance is None:
                 break
+            if attempt:
+                RETRIES.labels(service).inc()
             tried.append(instance_key(instance))
             try:
-                return self._attempt(instance, method, path, headers, body, timeout)
+                return self._attempt(service, instance, method, path, headers, body, timeout)
             except CONNECTION_FAILED as error:
                 log.warning("connection to %s failed: %s", tried[-1], error)
                 last_error = error
@@ -131,10 +135,11 @@ class Upstreams:
     def _breaker(self, instance: Instance):
         return self.breakers.of(instance_key(instance), instance.get("registered_at"))
 
-    def _attempt(self, instance, method, path, headers, body, timeout) -> Exchange:
+    def _attempt(self, service, instance, method, path, headers, body, timeout) -> Exchange:
         breaker = self._breaker(instance)
         pool = self.pools.connection_from_host(instance["host"], instance["port"], scheme="http")
         self.balancer.started(instance)
+        started = time.perf_counter()
         try:
             response = pool.urlopen(
                 method,
@@ -156,6 +161,9 @@ class Upstreams:
                 raise  # the caller may retry it on another instance
             raise _failure(error) from None
         breaker.record_success()
+        UPSTREAM_DURATION.labels(service, instance_key(instance)).observe(
+            time.perf_counter() - started
+        )
         return Exchange(response, instance, self.balancer)
 
 

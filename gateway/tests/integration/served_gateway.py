@@ -26,7 +26,14 @@ class Answer:
     body: bytes
 
 
+@dataclass
 class ServedGateway(Served):
+    metrics_port: int = 0
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
+
     def send(self, raw: bytes, timeout: float = 10) -> Answer:
         """Send bytes as they are; read the answer until the gateway closes."""
         with self.connect(timeout) as connection:
@@ -82,11 +89,12 @@ def serve(registry_url: str, folder: Path, routes_yaml: str) -> Iterator[ServedG
         "JWT_SIGNING_KEY_FILE": str(key_file),
         "GATEWAY_ROUTES_FILE": str(folder / "routes.yaml"),
     }
-    piece = gateway_piece(port, env)
+    metrics_port = free_port()
+    piece = gateway_piece(port, env, metrics_port)
     with Stack(folder) as stack:
         # Ready when several new connections in a row (so, both workers) say so.
         running = stack.start(replace(piece, ready=ready_in_a_row(piece.ready, 8)))
-        yield ServedGateway(port, running.log_path)
+        yield ServedGateway(port, running.log_path, metrics_port)
 
 
 def ready_in_a_row(ready: Callable[[], bool], times: int) -> Callable[[], bool]:

@@ -339,3 +339,30 @@ def test_streams_server_sent_events_as_they_come(door):
 def release_stream(door: ServedGateway) -> None:
     """Tell the stream upstream to send its second event (through the gateway)."""
     assert requests.get(door.url + "/api/stream/events/release", timeout=5).ok
+
+
+# -- metrics: an operator's port, both workers summed ---------------------------
+
+
+def test_metrics_are_served_on_their_own_port_summed_over_both_workers(door):
+    route = 'http_route="/api/echo"'
+
+    def echoed() -> float:
+        text = requests.get(door.metrics_url, timeout=5).text
+        return sum(
+            float(line.rsplit(" ", 1)[1])
+            for line in text.splitlines()
+            if line.startswith("http_server_request_duration_seconds_count{") and route in line
+        )
+
+    before = echoed()
+    for _ in range(20):  # new connections, taken by whichever worker accepts first
+        answer = requests.get(door.url + "/api/echo/x", headers={"Connection": "close"}, timeout=5)
+        assert answer.status_code == 200
+    assert echoed() - before == 20
+
+
+def test_the_public_port_has_no_metrics(door):
+    answer = requests.get(door.url + "/metrics", timeout=5)
+    assert answer.status_code == 404
+    assert answer.headers["Content-Type"] == PROBLEM

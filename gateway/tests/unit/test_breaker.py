@@ -96,3 +96,33 @@ def test_peeking_at_a_breaker_makes_none(clock):
     breakers.of("orders-1", "t1").record_failure()
     assert breakers.peek("orders-1", "t1").state == OPEN
     assert breakers.peek("orders-1", "t2") is None  # registered anew: not this breaker
+
+
+def test_tells_each_state_it_moves_to_and_the_instance_it_belongs_to(clock):
+    moves = []
+    breakers = Breakers(
+        failure_threshold=2,
+        cooldown_seconds=10,
+        clock=clock,
+        on_change=lambda key, state: moves.append((key, state)),
+    )
+    breaker = breakers.of("orders-1", "t1")
+    breaker.record_failure()
+    breaker.record_failure()
+    breaker.record_failure()  # open already: no move
+    clock.advance(10)
+    assert breaker.acquire()
+    breaker.record_failure()  # the probe failed
+    clock.advance(10)
+    assert breaker.acquire()
+    breaker.record_success()
+    breaker.record_success()  # closed already: no move
+    assert [state for _, state in moves] == [
+        CLOSED,
+        OPEN,
+        HALF_OPEN,
+        OPEN,
+        HALF_OPEN,
+        CLOSED,
+    ]
+    assert {key for key, _ in moves} == {"orders-1"}

@@ -38,6 +38,8 @@
  * Each record's work, and the publishing of its copy or dead letter, runs
  * inside its `process` span (kafka-spans.js), a child of the span that sent
  * it: the handler's logs, calls and emitted events join the record's trace.
+ * It is timed too, and each batch sets its partition's lag
+ * (consumer-metrics.js).
  *
  * A handler is `(event, tx, context) => void`, run inside the transaction;
  * or `{ prepare, apply }` when it needs the network first: `prepare(event,
@@ -48,6 +50,7 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from './backoff.js';
+import { ConsumerMetrics } from './consumer-metrics.js';
 import { markProcessed, PROCESSED_EVENTS_TABLE, wasProcessed } from './db.js';
 import { isTransient } from './errors.js';
 import { InvalidEvent } from './events.js';
@@ -67,6 +70,7 @@ export function createConsumerLoop(options) {
 
 export class ConsumerLoop extends EventEmitter {
   #kafka; #groupId; #topics; #handlers; #db; #contracts; #producer; #retryDelays; #expiry; #log;
+  #metrics;
   #consumer = null;
   #connecting = null;
   #running = false;
@@ -109,6 +113,7 @@ export class ConsumerLoop extends EventEmitter {
     this.#retryDelays = [...retryDelays];
     this.#expiry = expiry;
     this.#log = logger.child({ component: 'consumer', group: groupId });
+    this.#metrics = new ConsumerMetrics(groupId);
     db.exec(PROCESSED_EVENTS_TABLE);
   }
 
@@ -215,6 +220,7 @@ export class ConsumerLoop extends EventEmitter {
       this.emit('record', { ...context, ...outcome });
       await heartbeat();
     }
+    this.#metrics.seeBatch(batch, next);
     if (next !== null) await this.#consumer.commitOffsets([{ topic, partition, offset: next }]);
     if (waiting) this.#pauseUntilDue(waiting, pause);
   }
@@ -238,25 +244,27 @@ export class ConsumerLoop extends EventEmitter {
   }
 
   // The record's work, then the publishing of its retry copy or dead letter
-  // if it needs one, all inside the record's `process` span (a retry of
-  // another group's is passed over: it is not this group's work). Each is
-  // retried in place while it fails for a reason outside the handler (the
-  // database, Kafka); the publishing on its own, so a broker away does not
-  // run the handler again.
+  // if it needs one, all inside the record's `process` span and timed (a
+  // retry of another group's is passed over: it is not this group's work).
+  // Each is retried in place while it fails for a reason outside the handler
+  // (the database, Kafka); the publishing on its own, so a broker away does
+  // not run the handler again.
   async #consume(message, context, level, heartbeat) {
     if (level > 0 && isForeign(context.headers, this.#groupId)) {
       return { outcome: 'skipped', reason: 'a retry of another group' };
     }
     const { topic, partition } = context;
     return processing({ topic, partition, message, group: this.#groupId }, async () => {
-      const result = await this.#retrying(() => this.#process(message, context, level), heartbeat);
-      if (!result?.route) return result;
+      const timing = this.#metrics.timing(topic);
+      const work = () => this.#process(message, context, level);
+      const result = await this.#retrying(work, heartbeat, timing);
+      if (!result?.route) return timing.done(result);
       const { route, event } = result;
-      return this.#retrying(async () => {
+      return timing.done(await this.#retrying(async () => {
         const step = route(Date.now());
         await this.#publish(message, context, step);
         return { outcome: step.outcome, reason: step.reason, event };
-      }, heartbeat);
+      }, heartbeat, timing));
     });
   }
 
@@ -332,15 +340,17 @@ export class ConsumerLoop extends EventEmitter {
   // heartbeat keeps the group membership alive while we wait, and throws on
   // a rebalance: the record is then given up uncommitted, for the partition's
   // next owner.
-  async #retrying(work, heartbeat) {
+  async #retrying(work, heartbeat, timing) {
     for (let attempt = 0; !this.#stopping; attempt += 1) {
       try {
         return await work();
       } catch (error) {
+        timing.failed();
         if (this.#stopping) return undefined;
         this.#log.warn({ err: error, attempt }, 'transient failure, will retry in place');
         await this.#backoff(attempt);
         await heartbeat();
+        timing.restart();
       }
     }
     return undefined;

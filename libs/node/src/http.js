@@ -78,17 +78,19 @@ export function problemHandler({ logger }) {
   };
 }
 
+// Asked every few seconds by machines: logged at debug, not to drown the rest.
+const PROBES = new Set(['/livez', '/readyz', '/metrics']);
+
 /**
  * One log line per request, with the gateway's X-Request-ID so a request can
- * be followed across pieces. Health probes log at debug: they come every
- * few seconds and would drown the rest.
+ * be followed across pieces. Health probes and metrics scrapes log at debug.
  */
 export function requestLogger(logger) {
   const log = logger.child({ component: 'http' });
   return (req, res, next) => {
     const started = performance.now();
     res.on('finish', () => {
-      const probe = req.path === '/livez' || req.path === '/readyz';
+      const probe = PROBES.has(req.path);
       const level = probe ? 'debug' : res.statusCode >= 500 ? 'error' : 'info';
       log[level]({
         method: req.method,

@@ -38,6 +38,9 @@ export {
   PROBLEM_CONTENT_TYPE, problemHandler, requestLogger, sendProblem, startWebServer, stopWebServer,
 } from './http.js';
 export { createServiceApp, runService } from './service.js';
+export {
+  METRICS_PATH, metric, metricsRouter, requestMetrics, watchOutbox,
+} from './metrics.js';
 export { untraced, within } from './telemetry.js';
 export {
   createServiceClient, ServiceClient, ServiceUnavailable, UpstreamError,

@@ -31,6 +31,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from './backoff.js';
 import { newEvent } from './events.js';
 import { sendRecords } from './kafka-spans.js';
+import { watchOutbox } from './metrics.js';
 import { carrier, contextOf } from './telemetry.js';
 
 // Renewed at every pass and idle tick, a fraction of a second apart: only a
@@ -164,6 +165,8 @@ export class OutboxRelay {
     this.#clock = clock;
     db.exec(OUTBOX_TABLE);
     db.exec(OUTBOX_LEASE_TABLE);
+    // Every service with an outbox serves its backlog at /metrics.
+    watchOutbox(db);
   }
 
   /** For logs and operators only: readiness never depends on it. */

@@ -2,9 +2,9 @@
  * The life of a Node.js service, written once: what every service does
  * around its own routes, database and Kafka handlers.
  *
- * `createServiceApp` is the Express app every service has: request logs,
- * JSON bodies, /livez and /readyz, the service's routers, then a 404 and the
- * one error middleware. It builds the app and never listens.
+ * `createServiceApp` is the Express app every service has: request metrics
+ * and logs, JSON bodies, /livez, /readyz and /metrics, the service's routers,
+ * then a 404 and the one error middleware. It builds the app and never listens.
  *
  * `runService` is the whole of a service's server.js. In order, it reads
  * the settings, opens the logger (whose first line, in development mode,
@@ -26,6 +26,7 @@ import {
 } from './http.js';
 import { createKafka, createProducer } from './kafka.js';
 import { createLogger } from './logger.js';
+import { metricsRouter, requestMetrics } from './metrics.js';
 import { RegistryApi } from './registry/api.js';
 import { createRegistration } from './registry/registration.js';
 import { onShutdown } from './shutdown.js';
@@ -52,9 +53,11 @@ export function createServiceApp({
 }) {
   const app = express();
   app.disable('x-powered-by');
+  app.use(requestMetrics());
   app.use(requestLogger(logger));
   app.use(jsonBody());
   app.use(healthRouter({ database: () => db.open, ...readiness }));
+  app.use(metricsRouter());
   for (const step of middleware) app.use(...[step].flat());
   for (const router of routers) app.use(router);
   app.use(notFoundHandler);

@@ -9,6 +9,7 @@ import uuid
 import pytest
 from kafka import KafkaConsumer
 from kafka.structs import TopicPartition
+from prometheus_client import REGISTRY
 
 from polyshop_common import db
 from polyshop_common.events import utc_now
@@ -83,9 +84,23 @@ def test_when_events_arrive_then_each_is_handled_once_and_garbage_is_dead_letter
         conn = db.connect(db_path)
         wait_until(lambda: conn.execute("SELECT count(*) FROM seen").fetchone()[0] == 1)
         assert loop.running
+        # Its metrics: the lag on the one partition falls to 0 once all is read.
+        lag = {
+            "messaging_destination_name": topic,
+            "messaging_consumer_group_name": group,
+            "messaging_destination_partition_id": "0",
+        }
+        wait_until(lambda: sample("polyshop_consumer_lag_records", lag) == 0)
     finally:
         loop.stop()
     assert not loop.running
+    labels = {"messaging_destination_name": topic, "messaging_consumer_group_name": group}
+    timed = "messaging_process_duration_seconds_count"
+    assert [
+        sample(timed, labels | {"outcome": outcome})
+        for outcome in ("handled", "duplicate", "dead-lettered")
+    ] == [1, 1, 1]
+    assert sample("polyshop_dead_letters_total", labels) == 1
     assert (dead[0].key, dead[0].value) == (b"k", b"{not json")
     headers = dict(dead[0].headers)
     assert headers["dlq-topic"] == topic.encode()
@@ -94,6 +109,10 @@ def test_when_events_arrive_then_each_is_handled_once_and_garbage_is_dead_letter
     assert headers["dlq-reason"].startswith(b"not JSON")
     assert committed(kafka_bootstrap, group, topic) == 3
     assert handled == [True]  # the first delivery; not the duplicate, not the dead letter
+
+
+def sample(name, labels):
+    return REGISTRY.get_sample_value(name, labels)
 
 
 def committed(bootstrap, group, topic):

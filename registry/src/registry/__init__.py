@@ -14,6 +14,7 @@ from polyshop_common.settings import announce_mode
 from registry import api, context, dashboard, health
 from registry.config import Settings
 from registry.hosts import HostPolicy, Resolve, resolve_addresses
+from registry.metrics import register_metrics
 from registry.reaper import Reaper
 from registry.store import Store
 from registry.validation import Rules
@@ -38,6 +39,7 @@ def create_app(
     register_extensions(app, settings, store, resolve)
     register_blueprints(app)
     register_errorhandlers(app)
+    register_metrics(app, store)
     if settings.start_reaper:
         start_reaper(app, store, settings.eviction_interval_seconds)
     return app

@@ -16,6 +16,7 @@ from polyshop_common.problems import Problem, problem_response
 from registry.answers import Answer
 from registry.auth import credential_name, credential_required, owner_for
 from registry.context import current_rules, current_settings, current_store
+from registry.metrics import HEARTBEATS
 from registry.models import Instance, Snapshot
 from registry.serialize import eviction_json, instance_json, lease_json, log_fields
 from registry.store import Full, NotTheOwner
@@ -49,6 +50,7 @@ def heartbeat(name: str, instance_id: str) -> ResponseReturnValue:
     instance = current_store().heartbeat(service, instance_id, owner_for(service))
     if instance is None:
         raise _unknown_instance(name, instance_id)
+    HEARTBEATS.labels(service).inc()
     return _lease_answer(instance)
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import logging
 import threading
 
+from registry.metrics import EVICTIONS
 from registry.models import Eviction
 from registry.serialize import iso_time, log_fields
 from registry.store import Store
@@ -39,6 +40,7 @@ class Reaper:
     def sweep(self) -> list[Eviction]:
         evictions = self._store.evict_expired()
         for eviction in evictions:
+            EVICTIONS.labels(eviction.service).inc()
             log.info(
                 "instance evicted: no heartbeat since %s",
                 iso_time(eviction.last_heartbeat_at),

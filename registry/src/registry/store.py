@@ -141,6 +141,11 @@ class Store:
             only = {name: self._services[name]} if name in self._services else {}
             return Snapshot.of(self._index, self._wall_clock(), only)
 
+    def instance_counts(self) -> dict[str, int]:
+        """Live instances per service."""
+        with self._changed:
+            return {service: len(instances) for service, instances in self._services.items()}
+
     def evictions(self) -> list[Eviction]:
         """The last `history` evictions, newest first."""
         with self._changed:

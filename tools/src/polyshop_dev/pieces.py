@@ -71,11 +71,13 @@ class Ports:
     registry: int = 8761
     gateway: int = 8080
     services: tuple[tuple[str, int], ...] = tuple((n, p) for n, (_, p) in SERVICES.items())
+    gateway_metrics: int = 9464
 
     @classmethod
     def spare(cls) -> Ports:
         """Free ports for every piece, so tests leave a running `make up` alone."""
-        return cls(free_port(), free_port(), tuple((name, free_port()) for name in SERVICES))
+        services = tuple((name, free_port()) for name in SERVICES)
+        return cls(free_port(), free_port(), services, free_port())
 
 
 def kafka_piece(data_dir: Path, port: int = 9092, controller_port: int = 9093) -> Piece:
@@ -117,8 +119,11 @@ def registry_piece(port: int = 8761, env: dict[str, str] | None = None) -> Piece
     return gunicorn_piece("registry", ROOT / "registry", port, env or {})
 
 
-def gateway_piece(port: int = 8080, env: dict[str, str] | None = None) -> Piece:
-    return gunicorn_piece("gateway", ROOT / "gateway", port, env or {})
+def gateway_piece(
+    port: int = 8080, env: dict[str, str] | None = None, metrics_port: int = 9464
+) -> Piece:
+    env = {"METRICS_PORT": str(metrics_port), **(env or {})}
+    return gunicorn_piece("gateway", ROOT / "gateway", port, env)
 
 
 def service_piece(name: str, port: int, env: dict[str, str]) -> Piece:

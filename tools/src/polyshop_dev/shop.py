@@ -28,11 +28,12 @@ def start_shop(
     start(stack, registry_piece(ports.registry, common))
     for name, port in ports.services:
         start(stack, service_piece(name, port, common))
-    start(stack, gateway_piece(ports.gateway, common))
+    start(stack, gateway_piece(ports.gateway, common, ports.gateway_metrics))
     return {
         "storefront and API": f"http://127.0.0.1:{ports.gateway}/",
         "system view": f"http://127.0.0.1:{ports.gateway}/system",
         "registry dashboard": f"{registry_url}/",
+        "gateway metrics": f"http://127.0.0.1:{ports.gateway_metrics}/metrics",
         "kafka": bootstrap,
     }
 

@@ -1,7 +1,8 @@
 /**
  * The consumer loop against a real broker: dead letters, idempotency,
  * commit after the work, skipping, restart from the committed offset,
- * retries through the retry topics, expiry. Every test has its own topic
+ * retries through the retry topics, expiry, and what the loop measures.
+ * Every test has its own topic
  * (one partition, with its dead-letter and retry topics) and consumer group.
  *
  *   KAFKA_BOOTSTRAP_SERVERS=127.0.0.1:9092 npm run test:integration -w libs/node
@@ -13,6 +14,7 @@ import { createConsumerLoop } from '../../src/consumer.js';
 import { openDatabase } from '../../src/db.js';
 import { loadContracts } from '../../src/events.js';
 import { createLogger } from '../../src/logger.js';
+import { metric, metricsContract } from '../../src/metrics.js';
 import { connectBroker, exampleEvent, newTopic, readTopic } from '../support/broker.js';
 import { eventually } from '../support/eventually.js';
 
@@ -393,4 +395,52 @@ test('when Kafka does not take the retry record, then the record is retried in p
   await expectCommitted(groupId, topic, '1');
   const [copy] = await readTopic(kafka, t, `${topic}.retry.1`, 1);
   assert.equal(headerText(copy, 'attempt'), '2');
+  const timed = await samples('messaging_process_duration_seconds', {
+    messaging_destination_name: topic, messaging_consumer_group_name: groupId,
+  }, '_count');
+  const counts = Object.fromEntries(timed.map((value) => [value.labels.outcome, value.value]));
+  assert.deepEqual(counts, { failed: refused.length, retried: 1 }, 'each attempt in place is timed as failed');
+});
+
+/** The samples of `name` (and `suffix`: '_count', ...) whose labels include `labels`. */
+async function samples(name, labels, suffix = '') {
+  const { values } = await metric(name).get();
+  return values.filter((value) => (value.metricName ?? name) === `${name}${suffix}`
+    && Object.entries(labels).every(([key, wanted]) => value.labels[key] === wanted));
+}
+
+test('when records are consumed, then each is timed by its outcome and the lag falls to 0', { timeout: 60000 }, async (t) => {
+  const topic = await newTopic(admin, contracts, 'polyshop-consumer-test');
+  const { records, groupId } = startLoop(t, topic, () => ({
+    'order.confirmed': () => {
+      throw new Error('broken');
+    },
+  }), { retryDelays: [30] });
+  const created = exampleEvent(contracts, 'order.created');
+  await send(topic, '{"broken');
+  await send(topic, created);
+  await send(topic, created);
+  await send(topic, exampleEvent(contracts, 'payment.authorized'));
+  await send(topic, exampleEvent(contracts, 'order.confirmed'));
+  await eventually(() => records.length === 5, WAIT);
+
+  const reading = { messaging_destination_name: topic, messaging_consumer_group_name: groupId };
+  const counts = Object.fromEntries(
+    (await samples('messaging_process_duration_seconds', reading, '_count'))
+      .map((value) => [value.labels.outcome, value.value]),
+  );
+  assert.deepEqual(counts, {
+    'dead-lettered': 1, handled: 1, duplicate: 1, skipped: 1, retried: 1,
+  });
+  for (const outcome of Object.keys(counts)) assert.ok(metricsContract().outcomes.includes(outcome));
+  const [deadLetters] = await samples('polyshop_dead_letters_total', reading);
+  assert.equal(deadLetters?.value, 1);
+
+  const lag = async (name) => (await samples('polyshop_consumer_lag_records', {
+    ...reading, messaging_destination_name: name, messaging_destination_partition_id: '0',
+  }))[0]?.value;
+  await eventually(async () => (await lag(topic)) === 0, { ...WAIT, message: `lag 0 on ${topic}` });
+  // The retry copy waits, unread, on its paused partition for 30 s.
+  const retryTopic = contracts.retryTopic(topic, 1);
+  await eventually(async () => (await lag(retryTopic)) === 1, { ...WAIT, message: `lag 1 on ${retryTopic}` });
 });

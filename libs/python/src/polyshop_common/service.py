@@ -25,6 +25,7 @@ from polyshop_common.health import EXTENSION, health
 from polyshop_common.identity import TokenVerifier, register_identity
 from polyshop_common.kafka_io import ConsumerLoop, Handler, Producer
 from polyshop_common.logs import configure_logging
+from polyshop_common.metrics import serve_metrics, time_requests, watch_outbox
 from polyshop_common.outbox import OutboxRelay
 from polyshop_common.registry import Discovery, Registration, RegistryApi
 from polyshop_common.settings import ServiceSettings, announce_mode
@@ -122,6 +123,7 @@ def add_event_workers(
     path = settings.database(service)
     producer = Producer(settings.kafka_bootstrap, service)
     relay = OutboxRelay(path, producer, idle_seconds=0.2)
+    watch_outbox(path)
     consumer = ConsumerLoop(
         topics=topics,
         group_id=service,
@@ -143,7 +145,8 @@ def create_flask_app(import_name: str, service: str, settings: ServiceSettings) 
     """A service's Flask app, set up as every service's is.
 
     JSON logs (configured once, and left alone in tests), a server span per
-    request (polyshop_common.telemetry), `TESTING` from the settings, JSON
+    request (polyshop_common.telemetry), request metrics and `GET /metrics`
+    (polyshop_common.metrics), `TESTING` from the settings, JSON
     fields in their documented order, and the verifier of the gateway's
     tokens (it holds public keys only).
     """
@@ -151,6 +154,8 @@ def create_flask_app(import_name: str, service: str, settings: ServiceSettings) 
         configure_logging(service, settings.log_level)
     app = Flask(import_name)
     instrument_app(app, service)
+    time_requests(app)
+    serve_metrics(app)
     app.config["TESTING"] = settings.testing
     register_identity(app, TokenVerifier(settings.auth_issuer, service))
     app.json.sort_keys = False  # keep fields in their documented order

@@ -30,6 +30,7 @@ from polyshop_common.backoff import Backoff
 from polyshop_common.errors import TransientError
 from polyshop_common.events import Contracts
 from polyshop_common.kafka_io import spans
+from polyshop_common.kafka_io.consumer_metrics import ConsumerMetrics
 from polyshop_common.kafka_io.processing import Handler, Outcome, RecordProcessor
 from polyshop_common.kafka_io.producer import Producer, reachable
 from polyshop_common.kafka_io.retries import Pauses, Retries
@@ -77,6 +78,7 @@ class ConsumerLoop:
         self._backoff = backoff
         self._poll_timeout_ms = poll_timeout_ms
         self._factory = consumer_factory
+        self._metrics = ConsumerMetrics(group_id)
         # Called after a handler's transaction committed (it may have filled the outbox).
         self._on_handled = on_handled
         self._stop = threading.Event()
@@ -163,7 +165,9 @@ class ConsumerLoop:
             while not self._stop.is_set():
                 timeout_ms = self._resume_due(consumer)
                 batches = consumer.poll(timeout_ms=timeout_ms)
-                if self._process_batches(consumer, processor, batches):
+                done = self._process_batches(consumer, processor, batches)
+                self._metrics.see(consumer)
+                if done:
                     failures = 0
                     continue
                 self._stop.wait(self._backoff.delay(failures))
@@ -207,8 +211,9 @@ class ConsumerLoop:
         if self.retries.foreign(record):
             log.debug("skipped another group's retry record", extra={"topic": record.topic})
             return Outcome.SKIPPED
-        with spans.processing(record, self.group_id):
-            return processor.process(record)
+        with spans.processing(record, self.group_id), self._metrics.timing(record.topic) as timed:
+            timed.outcome = processor.process(record)
+        return timed.outcome
 
     def _pause_until(self, consumer: Any, partition: TopicPartition, record: Any, due: int) -> None:
         consumer.seek(partition, record.offset)  # read it again once resumed

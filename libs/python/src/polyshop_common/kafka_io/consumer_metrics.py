@@ -1,0 +1,62 @@
+"""What a consumer loop measures (contracts/metrics.json): the time each
+record takes and what became of it, the records moved to a dead-letter
+topic, and its lag on every partition it holds.
+
+Lag is read in the loop's own thread, after each poll, from what the
+client already knows: the high watermark that came with the last fetch and
+the position of the next record to read. A caught-up consumer keeps
+polling, so its lag falls back to 0 without a call of its own to the broker.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Any
+
+from polyshop_common.kafka_io.processing import Outcome
+from polyshop_common.metrics import metric
+
+FAILED = "failed"  # retried in place: its hand-over to a retry topic failed
+
+
+@dataclass(slots=True)
+class Timed:
+    outcome: Outcome | None = None  # None: it raised
+
+
+class ConsumerMetrics:
+    def __init__(self, group: str) -> None:
+        self.group = group
+        self._duration = metric("messaging_process_duration_seconds")
+        self._dead_letters = metric("polyshop_dead_letters_total")
+        self._lag = metric("polyshop_consumer_lag_records")
+
+    @contextmanager
+    def timing(self, topic: str) -> Iterator[Timed]:
+        """Time the block; it sets `outcome` once it knows what became of the record."""
+        timed = Timed()
+        started = time.perf_counter()
+        try:
+            yield timed
+        finally:
+            elapsed = time.perf_counter() - started
+            outcome = timed.outcome.value if timed.outcome else FAILED
+            self._duration.labels(topic, self.group, outcome).observe(elapsed)
+            if timed.outcome is Outcome.DEAD_LETTERED:
+                self._dead_letters.labels(topic, self.group).inc()
+
+    def see(self, consumer: Any) -> None:
+        """Set the lag of each partition held whose high watermark is known."""
+        for partition in consumer.assignment():
+            end = consumer.highwater(partition)
+            if end is None:
+                continue  # nothing fetched from it yet
+            # Known once a fetch came back, so this makes no call to the broker.
+            position = consumer.position(partition, timeout_ms=0)
+            if position is not None:
+                self._lag.labels(partition.topic, self.group, str(partition.partition)).set(
+                    max(end - position, 0)
+                )
