@@ -15,7 +15,7 @@ export UV_SYSTEM_CERTS := 1
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up test setup lint format clean bench-gateway bench-shop screenshots
+.PHONY: up test setup lint format clean bench-gateway bench-shop bench-tracing screenshots
 
 up: setup
 	$(PY) -m polyshop_dev.up $(if $(TRACES),--traces)
@@ -60,6 +60,11 @@ bench-gateway: setup
 # about five minutes, written to docs/benchmarks/shop.md.
 bench-shop: setup
 	$(PY) -m polyshop_dev.bench
+
+# What tracing costs at 50 orders/s, with no SDK as the baseline; about ten
+# minutes, written to docs/benchmarks/tracing.md.
+bench-tracing: setup
+	$(PY) -m polyshop_dev.bench.tracing
 
 # The end-to-end suite against the shop in containers (docker compose,
 # through testcontainers): starts a Docker engine if none runs (installing

@@ -118,6 +118,7 @@ def test_a_confirmed_order_is_one_trace_across_every_piece_and_both_kafka_hops(s
     # The gateway's server span is the root.
     roots = [span for span in found.spans.values() if found.parent(span) is None]
     assert [(found.service(r), r.get("kind")) for r in roots] == [("gateway", "SERVER")]
+    assert roots[0]["name"] == "post /api/orders"  # its route (Zipkin lower-cases names)
 
     # orders' server span is the gateway's child; its call to catalog, its child.
     (orders_server,) = [

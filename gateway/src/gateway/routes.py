@@ -24,6 +24,7 @@ from werkzeug.routing import PathConverter, ValidationError
 
 from gateway.front_door import has_dot_segment
 from polyshop_common.problems import Problem
+from polyshop_common.telemetry import name_server_span
 
 API_PREFIX = "/api"
 # What the gateway answers itself: the API (whose routes are all under /api)
@@ -173,3 +174,5 @@ def match_route() -> None:
     g.route = current_app.extensions["gateway.routes"].match(request.path)
     if g.route is None and is_under(request.path, API_PREFIX):
         raise Problem(404, "Unknown service", f"No route serves {request.path}.")
+    if g.route is not None and request.endpoint == "proxy.forward":
+        name_server_span(request.method, g.route.prefix)

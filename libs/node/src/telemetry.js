@@ -17,6 +17,10 @@
  *   OTEL_EXPORTER_ZIPKIN_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT,
  *   OTEL_TRACES_SAMPLER and its _ARG, OTEL_BSP_*: read by the SDK itself.
  *
+ * OTEL_SDK_DISABLED=true sets up nothing at all: no SDK, no instrumentation,
+ * no trace ids. It is the baseline the cost of tracing is measured against
+ * (docs/benchmarks/tracing.md), not a way to run the shop.
+ *
  * It must run before Express is imported: an ES module is instrumented as it
  * loads, through a loader hook. So a service's server.js starts telemetry
  * first and then imports the rest of the service (`await import(...)`).
@@ -76,8 +80,8 @@ export function tracingSettings(env) {
  *   where the spans go instead of OTEL_TRACES_EXPORTER's exporter (tests keep them in memory)
  */
 export async function startTelemetry({ service, spanProcessors } = {}) {
-  if (sdk) return;
   const { env } = process;
+  if (sdk || env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return;
   let settings;
   try {
     settings = tracingSettings(env);

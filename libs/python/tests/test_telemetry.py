@@ -59,6 +59,18 @@ def test_with_no_exporter_a_root_is_not_sampled_but_has_ids(monkeypatch):
         assert child.get_span_context().trace_flags.sampled  # passed on as it came
 
 
+def test_with_the_sdk_disabled_nothing_is_set_up(monkeypatch):
+    monkeypatch.setenv("OTEL_SDK_DISABLED", "true")
+    assert telemetry.start_tracing("orders") is None
+
+
+def test_a_server_span_can_be_named_after_the_apps_own_route(exported):
+    with telemetry.within(SAMPLED), telemetry.tracer().start_as_current_span("GET /<x>"):
+        telemetry.name_server_span("POST", "/api/orders")
+    (span,) = [s for s in in_trace(exported) if s.attributes.get("http.route") == "/api/orders"]
+    assert span.name == "POST /api/orders"
+
+
 def log_line(message: str) -> dict:
     stream = io.StringIO()
     handler = logging.StreamHandler(stream)

@@ -30,10 +30,11 @@ before(async () => {
 after(() => collector.close());
 
 /** The traced fixture, with every exporter pointed at the collector. */
-async function startTraced(t, exporter) {
+async function startTraced(t, exporter, env = {}) {
   received.length = 0;
   const url = `http://127.0.0.1:${collector.address().port}`;
   const service = await startService(t, {
+    ...env,
     OTEL_TRACES_EXPORTER: exporter,
     OTEL_EXPORTER_ZIPKIN_ENDPOINT: `${url}/api/v2/spans`,
     OTEL_EXPORTER_OTLP_ENDPOINT: url,
@@ -67,6 +68,15 @@ test('when OTEL_TRACES_EXPORTER is unset, then a root request logs a fresh trace
   await fetch(`${service.base}/hello?again`, { headers: { traceparent: TRACEPARENT } });
   const child = await eventually(() => service.lines().filter((line) => line.path === '/hello')[1]);
   assert.equal(child.trace_id, TRACE_ID, 'a request that comes with a trace keeps it');
+  await stop(service);
+  assert.deepEqual(received, []);
+});
+
+test('when OTEL_SDK_DISABLED is true, then nothing is set up: no trace ids, nothing exported', async (t) => {
+  const service = await startTraced(t, 'zipkin', { OTEL_SDK_DISABLED: 'true' });
+  await fetch(`${service.base}/hello`, { headers: { traceparent: TRACEPARENT } });
+  const line = await requestLine(service.lines, '/hello');
+  assert.equal(line.trace_id, undefined);
   await stop(service);
   assert.deepEqual(received, []);
 });

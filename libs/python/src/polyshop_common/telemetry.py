@@ -15,7 +15,12 @@ variables only:
   OTEL_EXPORTER_ZIPKIN_ENDPOINT, OTEL_EXPORTER_OTLP_ENDPOINT,
   OTEL_TRACES_SAMPLER and its _ARG, OTEL_BSP_*: read by the SDK itself.
 
-HTTP spans come from the Flask, requests and urllib3 instrumentations; Kafka
+OTEL_SDK_DISABLED=true sets up nothing at all: no provider, no
+instrumentation, no trace ids. It is the baseline the cost of tracing is
+measured against (docs/benchmarks/tracing.md), not a way to run the shop.
+
+HTTP spans come from the Flask and urllib3 instrumentations (requests sends
+through urllib3: instrumenting both would make two client spans a call); Kafka
 spans (`send {topic}`, `process {topic}`) are made by kafka_io and the outbox
 (kafka-python's instrumentation hooks iteration, which polyshop does not use).
 """
@@ -52,9 +57,17 @@ def exporter_name() -> str:
     return os.environ.get("OTEL_TRACES_EXPORTER", "").strip() or OFF
 
 
-def start_tracing(service: str) -> TracerProvider:
-    """The process's tracer provider, set up on the first call."""
+def disabled() -> bool:
+    """OTEL_SDK_DISABLED=true, the specification's switch for no SDK at all."""
+    return os.environ.get("OTEL_SDK_DISABLED", "").strip().lower() == "true"
+
+
+def start_tracing(service: str) -> TracerProvider | None:
+    """The process's tracer provider, set up on the first call; None when
+    the SDK is disabled."""
     global _provider
+    if disabled():
+        return None
     with _lock:
         if _provider is None:
             _provider = _build_provider(service)
@@ -87,10 +100,8 @@ def _build_provider(service: str) -> TracerProvider:
 def _instrument_clients() -> None:
     # Imported here: instrumenting patches the libraries, once, in a process
     # that traces.
-    from opentelemetry.instrumentation.requests import RequestsInstrumentor
     from opentelemetry.instrumentation.urllib3 import URLLib3Instrumentor
 
-    RequestsInstrumentor().instrument()
     URLLib3Instrumentor().instrument()
 
 
@@ -98,8 +109,17 @@ def instrument_app(app: Any, service: str) -> None:
     """Server spans for every request of a Flask app, but the probes'."""
     from opentelemetry.instrumentation.flask import FlaskInstrumentor
 
-    start_tracing(service)
-    FlaskInstrumentor().instrument_app(app, excluded_urls=UNTRACED_PATHS)
+    if start_tracing(service) is not None:
+        FlaskInstrumentor().instrument_app(app, excluded_urls=UNTRACED_PATHS)
+
+
+def name_server_span(method: str, route: str) -> None:
+    """Name the request's server span after a route the app matched itself
+    (the gateway's routes file), not after the Flask rule that caught it."""
+    span = trace.get_current_span()
+    if span.is_recording():
+        span.update_name(f"{method} {route}")
+        span.set_attribute("http.route", route)
 
 
 def stop_tracing() -> None:

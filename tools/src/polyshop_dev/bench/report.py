@@ -23,7 +23,7 @@ def write_report(path: Path, results: Results) -> str:
         "",
         f"Latest run: {results.began:%Y-%m-%d %H:%M} UTC, {results.seconds / 60:.1f} minutes, "
         "written by `make bench-shop` (`.venv/bin/python -m polyshop_dev.bench`).",
-        f"Machine: {_machine()}. Load average when the run began: "
+        f"Machine: {machine()}. Load average when the run began: "
         + " / ".join(f"{x:.2f}" for x in results.loadavg)
         + " (1, 5, 15 minutes): the machine was shared with other work.",
         "",
@@ -212,7 +212,7 @@ def _registry(results: Results) -> list[str]:
     return [*lines, ""]
 
 
-def _machine() -> str:
+def machine() -> str:
     cpu = next(
         (
             line.split(":", 1)[1].strip()

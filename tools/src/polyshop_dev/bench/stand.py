@@ -17,7 +17,7 @@ from pathlib import Path
 
 import requests
 
-from polyshop_dev import kafka
+from polyshop_dev import kafka, zipkin
 from polyshop_dev.paths import ROOT
 from polyshop_dev.pieces import Ports, free_port, kafka_piece
 from polyshop_dev.shop import start_shop
@@ -36,19 +36,25 @@ class BenchShop:
 
 
 @contextmanager
-def bench_shop(folder: Path) -> Iterator[BenchShop]:
-    """Kafka, the registry, the five services and the gateway; all stopped
-    (each piece's whole process group) when the block ends."""
+def bench_shop(
+    folder: Path, env: dict[str, str] | None = None, *, traces: bool = False
+) -> Iterator[BenchShop]:
+    """Kafka, the registry, the services and the gateway (`env` set for
+    each; with `traces`, a Zipkin server that they send every span to); all
+    stopped (each piece's whole process group) when the block ends."""
     routes = routes_without_limits(folder / "routes.yaml")
     ports = Ports.spare()
     bootstrap_port = free_port()
+    env = {"GATEWAY_ROUTES_FILE": str(routes), **(env or {})}
     with Stack(folder / "logs") as stack:
+        if traces:
+            port = free_port()
+            stack.start(zipkin.zipkin_piece(port))
+            env = zipkin.tracing_env(port) | env
         stack.start(kafka_piece(folder / "kafka", bootstrap_port, free_port()))
         bootstrap = f"127.0.0.1:{bootstrap_port}"
         kafka.ensure_topics(bootstrap)
-        start_shop(
-            stack, ports, bootstrap, folder / "data", env={"GATEWAY_ROUTES_FILE": str(routes)}
-        )
+        start_shop(stack, ports, bootstrap, folder / "data", env=env)
         yield BenchShop(stack, f"http://127.0.0.1:{ports.gateway}", bootstrap)
 
 
