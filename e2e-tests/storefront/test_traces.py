@@ -238,8 +238,13 @@ def test_the_order_page_links_to_the_trace_and_the_trace_ui_draws_every_piece(sh
     # Placed in the browser: the trace starts at the gateway with the checkout.
     whole(shop, trace_id, lambda found: found.services() >= EVERY_PIECE | {"storefront"})
 
+    # Zipkin draws only the rows of its span list that fit the window, and an
+    # order's trace has about thirty: a window tall enough for all of them.
+    shown = page.viewport_size
+    page.set_viewport_size({"width": shown["width"], "height": 2400})
     page.goto(href)  # what the link opens, in a tab of its own
     for service in sorted(EVERY_PIECE | {"storefront"}):
         # Zipkin's page has a row per span: "orders: post /orders".
         expect(page.get_by_text(re.compile(f"^{service}: ")).first).to_be_visible()
+    page.set_viewport_size(shown)
     snap(page, "trace")
