@@ -15,13 +15,17 @@ export UV_SYSTEM_CERTS := 1
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up test setup lint format clean bench-gateway bench-shop bench-tracing screenshots
+.PHONY: up test check setup lint format clean bench-gateway bench-shop bench-tracing screenshots
 
 up: setup
 	$(PY) -m polyshop_dev.up $(if $(TRACES),--traces)
 
 test: setup test-browser
 	$(PY) -m polyshop_dev.testrun
+
+# The unit and integration tests of every package, no whole shop: the quick loop.
+check: setup
+	$(PY) -m polyshop_dev.testrun --check
 
 setup: $(VENV)/.synced node_modules/.synced .cache/kafka/.fetched
 

@@ -58,9 +58,16 @@ def test_up_prints_the_dashboard_and_stops_everything_on_ctrl_c(kafka_bootstrap)
         up.send_signal(signal.SIGINT)
         rest = up.communicate(timeout=30)[0]
     finally:
+        # Even after a failed check: Ctrl-C, so that `up` stops what it started
+        # (killed outright, it would leave the pieces on the default ports).
         if up.poll() is None:
-            up.kill()
-            up.wait()
+            up.send_signal(signal.SIGINT)
+            try:
+                up.communicate(timeout=30)
+            except subprocess.TimeoutExpired:
+                up.kill()
+                up.communicate()
+        up.stdout.close()
     assert up.returncode == 0
     assert "nothing left running" in rest
     for left in (registry_url + "/", zipkin.group(1)):

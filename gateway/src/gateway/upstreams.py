@@ -100,6 +100,10 @@ class Upstreams:
         timeout: float,
         retries: int = 0,
     ) -> Exchange:
+        # A worker that has just started may not have its first view of the
+        # registry yet (/readyz answered from another worker): wait for it
+        # rather than tell the caller there is no instance.
+        self.discovery.wait_ready(timeout)
         tried: list[str] = []
         last_error: Exception | None = None
         for attempt in range(1 + retries):

@@ -220,10 +220,10 @@ class Gateway:
 
 
 @pytest.fixture
-def gateway(registry_url: str, tmp_path: Path) -> Iterator[Gateway]:
+def gateway_config(registry_url: str, tmp_path: Path) -> Config:
     routes_file = tmp_path / "routes.yaml"
     routes_file.write_text(ROUTES_YAML)
-    config = Config(
+    return Config(
         port=0,
         registry_url=registry_url,
         issuer=ISSUER,
@@ -232,11 +232,22 @@ def gateway(registry_url: str, tmp_path: Path) -> Iterator[Gateway]:
         breaker_failures=3,
         breaker_cooldown_seconds=1.0,
     )
+
+
+@pytest.fixture
+def unstarted_discovery(registry_url: str) -> Iterator[Discovery]:
     # Short long polls, so watchers of finished tests do not pile up in the registry.
     discovery = Discovery(RegistryApi(registry_url), wait_seconds=2)
+    yield discovery
+    discovery.close()
+
+
+@pytest.fixture
+def gateway(unstarted_discovery: Discovery, gateway_config: Config) -> Iterator[Gateway]:
+    discovery = unstarted_discovery
     discovery.start()
     assert discovery.wait_ready(10), "the gateway's discovery heard from the registry"
-    app = create_app(config, discovery)
+    app = create_app(gateway_config, discovery)
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, args=(0.05,), daemon=True)
     thread.start()

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 import logging
+import threading
 
 import requests
 
+from gateway import close_app, create_app
 from polyshop_common.telemetry import untraced
 
 PROBLEM = "application/problem+json"
@@ -52,6 +54,24 @@ def test_answers_503_problem_when_no_instance_is_live(gateway):
     response = gateway.get("/api/ghost")
     assert response.status_code == 503
     assert response.headers["Content-Type"] == PROBLEM
+
+
+def test_a_request_before_the_first_registry_answer_waits_for_it(
+    unstarted_discovery, gateway_config, echo_pair
+):
+    # As in a gunicorn worker that has just started while /readyz was
+    # answered by another one: its discovery has not heard back yet.
+    discovery = unstarted_discovery
+    app = create_app(gateway_config, discovery)
+    late_start = threading.Timer(0.5, discovery.start)
+    late_start.start()
+    try:
+        response = app.test_client().get("/api/echo")
+    finally:
+        late_start.join()
+        close_app(app)
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert response.get_json()["instance"] in {"echo-a", "echo-b"}
 
 
 def test_keeps_the_clients_request_id_and_passes_it_on(gateway, echo_pair):

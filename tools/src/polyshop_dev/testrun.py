@@ -1,4 +1,6 @@
 """`make test`: every test of polyshop against a real broker, then a summary.
+`make check` (`--check`): the unit and integration tests of every package,
+without a whole shop, the Node.js and Python suites side by side.
 
 One broker (on spare ports, in a fresh folder) serves the whole run unless
 KAFKA_BOOTSTRAP_SERVERS names one; it is stopped at the end, also when a
@@ -16,6 +18,8 @@ import subprocess
 import sys
 import tempfile
 import time
+import tomllib
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from polyshop_dev import audit, kafka
@@ -40,6 +44,24 @@ STEPS = [
     # The shop in containers: a Docker engine, images, docker compose.
     ("container tests", ["bash", "tools/docker/test-containers.sh"]),
 ]
+
+
+# `make check`: no end-to-end test, no container. The two languages run at
+# once, each step's output kept apart and shown when it is done. (The
+# Node.js runner runs three test files at a time, package.json says so: its
+# default, one per core but one, is one file at a time here, and most of a
+# test is waiting for the broker or a timer.)
+CHECK_STEPS = [
+    ("node unit tests", ["npm", "test", "--silent"]),
+    ("node integration tests", ["npm", "run", "test:integration", "--silent"]),
+]
+
+
+def check_python() -> tuple[str, list[str]]:
+    """pytest over the configured test folders but the end-to-end ones."""
+    config = tomllib.loads((ROOT / "pyproject.toml").read_text())["tool"]["pytest"]
+    folders = [path for path in config["ini_options"]["testpaths"] if path != "e2e-tests"]
+    return "python unit and integration tests", [str(BIN / "pytest"), "-n", "2", "-q", *folders]
 
 
 def run_step(name: str, command: list[str], env: dict[str, str]) -> tuple[str, int, float]:
@@ -67,8 +89,29 @@ def start_broker(stack: Stack, data_dir: Path) -> str:
     return bootstrap
 
 
+def run_quietly(name: str, command: list[str], env: dict[str, str]) -> tuple[str, int, float]:
+    """A step with its output in a file, printed whole once the step ends."""
+    LOGS.mkdir(parents=True, exist_ok=True)
+    log = LOGS / f"{name.replace(' ', '-')}.log"
+    began = time.monotonic()
+    with log.open("w") as out:
+        code = subprocess.run(
+            command, cwd=ROOT, env={**os.environ, **env}, stdout=out, stderr=subprocess.STDOUT
+        ).returncode
+    print(f"\n=== {name}: {' '.join(command)}\n{log.read_text()}", flush=True)
+    return name, code, time.monotonic() - began
+
+
+def check(env: dict[str, str]) -> list[tuple[str, int, float]]:
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        python = pool.submit(run_quietly, *check_python(), env)
+        node = [run_quietly(name, command, env) for name, command in CHECK_STEPS]
+        return [*node, python.result()]
+
+
 def main() -> int:
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    quick = sys.argv[1:] == ["--check"]
     RUN.mkdir(exist_ok=True)
     folder = Path(tempfile.mkdtemp(prefix="test-", dir=RUN))
     shutil.rmtree(LOGS, ignore_errors=True)
@@ -79,7 +122,10 @@ def main() -> int:
                 stack, folder / "kafka"
             )
             env = {"KAFKA_BOOTSTRAP_SERVERS": bootstrap}
-            results = [run_step(name, command, env) for name, command in STEPS]
+            if quick:
+                results = check(env)
+            else:
+                results = [run_step(name, command, env) for name, command in STEPS]
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     print("\n=== summary")

@@ -64,9 +64,9 @@ test('when a heartbeat meets a 404, then it registers again at once', async () =
   registration.start();
   await registration.waitRegistered(2000);
   registry.forget('inventory', registration.instanceId);
-  await eventually(() => registry.instances('inventory').length === 1);
+  // The registry knows the instance a moment before the client has read its answer.
+  await eventually(() => registry.instances('inventory').length === 1 && registration.isRegistered);
   assert.equal(registry.callsTo('POST').length, 2);
-  assert.equal(registration.isRegistered, true);
 });
 
 test('when the registry restarts with empty memory, then one interval later it knows us again', async () => {
