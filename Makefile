@@ -55,13 +55,15 @@ screenshots: setup test-browser
 test-browser:
 	@command -v chromium >/dev/null || bash tools/install-debian-packages.sh chromium
 
-# Gateway vs direct vs nginx, written to docs/benchmarks/gateway.md.
+# Gateway (public and authenticated routes) vs direct vs nginx; about five
+# minutes, written to docs/benchmarks/gateway.md.
 bench-gateway: setup
 	$(PY) gateway/bench/run.py
 
-# The saga under open-loop load (50 and 200 orders/s), consumer lag, memory of
-# every piece, `make up` cold and warm, the registry with 10,000 instances;
-# about five minutes, written to docs/benchmarks/shop.md.
+# The saga under open-loop load (50 and 200 orders/s, then 50/s for ten
+# minutes), consumer lag, memory of every piece after that, `make up` cold and
+# warm, the registry with 10,000 instances; about a quarter of an hour,
+# written to docs/benchmarks/shop.md.
 bench-shop: setup
 	$(PY) -m polyshop_dev.bench
 

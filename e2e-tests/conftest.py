@@ -20,6 +20,7 @@ from polyshop_dev.pieces import SECRETS_DIR, free_port, registry_piece
 from polyshop_dev.stack import Piece, Running, Stack, http_ok
 from support import AGENT_SERVICES, LEASE_TTL
 from support.browser import launch
+from support.shop import Customer
 
 AGENTS = {
     "python": [str(ROOT / ".venv" / "bin" / "python"), "e2e-tests/agents/python_agent.py"],
@@ -110,3 +111,18 @@ def page(browser: Browser, shop) -> Iterator[Page]:
     opened = context.new_page()
     yield opened
     context.close()
+
+
+@pytest.fixture
+def sign_in() -> Iterator[Callable[[str, str, str], Customer]]:
+    """Signs a user in at a gateway; the customer's connections are closed
+    when the test ends."""
+    made: list[Customer] = []
+
+    def sign_in(gateway: str, username: str, password: str) -> Customer:
+        made.append(Customer(gateway, username, password))
+        return made[-1]
+
+    yield sign_in
+    for customer in made:
+        customer.close()

@@ -29,13 +29,15 @@ def shop() -> Iterator[ComposeShop]:
 
 
 @pytest.fixture(scope="package")
-def alice(shop: ComposeShop) -> Customer:
-    return Customer(shop.gateway, "alice", "wonderland")
+def alice(shop: ComposeShop) -> Iterator[Customer]:
+    with Customer(shop.gateway, "alice", "wonderland") as customer:
+        yield customer
 
 
 @pytest.fixture(scope="package")
-def bob(shop: ComposeShop) -> Customer:
-    return Customer(shop.gateway, "bob", "builder")
+def bob(shop: ComposeShop) -> Iterator[Customer]:
+    with Customer(shop.gateway, "bob", "builder") as customer:
+        yield customer
 
 
 @pytest.fixture(scope="package")

@@ -14,7 +14,6 @@ from support import poll
 from support.compose import ComposeShop
 from support.inventory_events import check_inventory_events
 from support.load import USERS, Load, Mix
-from support.shop import Customer
 
 LEASE_SECONDS = 5.0  # the relay's default
 READ_LEASE = (
@@ -26,7 +25,7 @@ READ_LEASE = (
 
 
 def test_killing_the_container_that_publishes_loses_no_event_and_keeps_their_order(
-    shop: ComposeShop, inventory_replicas
+    shop: ComposeShop, inventory_replicas, sign_in
 ):
     # Gentle enough for the shipped rate limit (20 requests a second per user).
     mix = Mix(reads=("/api/orders/{order}",), order_every=2, pace=0.1)
@@ -53,7 +52,7 @@ def test_killing_the_container_that_publishes_loses_no_event_and_keeps_their_ord
     )
 
     assert load.failures() == []
-    customers = {user: Customer(shop.gateway, user, password) for user, password in USERS}
+    customers = {user: sign_in(shop.gateway, user, password) for user, password in USERS}
     ended = {
         order_id: customers[sent.user].wait_until_finished(order_id, timeout=60)
         for order_id, sent in load.placed().items()

@@ -11,7 +11,7 @@ import json
 import signal
 import sqlite3
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import closing
 
 import pytest
@@ -38,9 +38,10 @@ MORE_THAN_PARTITIONS = 4
 
 
 @pytest.fixture
-def customer(shop: FaultShop) -> Customer:
+def customer(shop: FaultShop) -> Iterator[Customer]:
     settle(shop)  # earlier orders finished: nothing of theirs is caught in the outage
-    return Customer(shop.gateway, *USERS[0])
+    with Customer(shop.gateway, *USERS[0]) as customer:
+        yield customer
 
 
 @pytest.mark.slow

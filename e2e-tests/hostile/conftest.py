@@ -112,17 +112,17 @@ def issued_tokens() -> list[str]:
 
 
 @pytest.fixture(scope="package")
-def alice(shop: Shop, shop_secrets: Secrets, issued_tokens: list[str]) -> Customer:
-    customer = Customer(shop.gateway, "alice", shop_secrets.passwords["alice"])
-    issued_tokens.append(customer.session.headers["Authorization"].removeprefix("Bearer "))
-    return customer
+def alice(shop: Shop, shop_secrets: Secrets, issued_tokens: list[str]) -> Iterator[Customer]:
+    with Customer(shop.gateway, "alice", shop_secrets.passwords["alice"]) as customer:
+        issued_tokens.append(customer.session.headers["Authorization"].removeprefix("Bearer "))
+        yield customer
 
 
 @pytest.fixture(scope="package")
-def bob(shop: Shop, shop_secrets: Secrets, issued_tokens: list[str]) -> Customer:
-    customer = Customer(shop.gateway, "bob", shop_secrets.passwords["bob"])
-    issued_tokens.append(customer.session.headers["Authorization"].removeprefix("Bearer "))
-    return customer
+def bob(shop: Shop, shop_secrets: Secrets, issued_tokens: list[str]) -> Iterator[Customer]:
+    with Customer(shop.gateway, "bob", shop_secrets.passwords["bob"]) as customer:
+        issued_tokens.append(customer.session.headers["Authorization"].removeprefix("Bearer "))
+        yield customer
 
 
 @pytest.fixture(scope="package")

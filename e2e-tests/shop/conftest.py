@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+
 import pytest
 
 from support.compose import stand_up
@@ -15,10 +17,12 @@ def shop(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def alice(shop) -> Customer:
-    return Customer(shop.gateway, "alice", "wonderland")
+def alice(shop) -> Iterator[Customer]:
+    with Customer(shop.gateway, "alice", "wonderland") as customer:
+        yield customer
 
 
 @pytest.fixture(scope="module")
-def bob(shop) -> Customer:
-    return Customer(shop.gateway, "bob", "builder")
+def bob(shop) -> Iterator[Customer]:
+    with Customer(shop.gateway, "bob", "builder") as customer:
+        yield customer

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from support.faults import LONG_SAGA_TIMEOUTS
-from support.shop import Customer, running_shop
+from support.shop import running_shop
 
 
 @pytest.fixture(scope="module")
@@ -17,8 +17,8 @@ def shop(tmp_path_factory):
         yield started
 
 
-def test_orders_placed_while_the_broker_is_stopped_complete_after_it_restarts(shop):
-    alice = Customer(shop.gateway, "alice", "wonderland")
+def test_orders_placed_while_the_broker_is_stopped_complete_after_it_restarts(shop, sign_in):
+    alice = sign_in(shop.gateway, "alice", "wonderland")
     shop.stop_kafka()
     try:
         placed = [alice.place_order([{"sku": "COFFEE-BEANS", "quantity": 1}]) for _ in range(5)]

@@ -26,10 +26,11 @@ def shop(tmp_path_factory):
     before the test's own order; and a saga timeout long enough that only
     the forged payment can end that order."""
     with running_shop(tmp_path_factory.mktemp("mismatch"), LONG_SAGA_TIMEOUTS) as started:
-        bob = Customer(started.gateway, "bob", "builder")
-        placed = bob.place_order([{"sku": "TEA-SENCHA", "quantity": 1}])
-        assert placed.status_code == 202, placed.text
-        assert bob.wait_until_finished(placed.json()["id"], timeout=60)["status"] == "CONFIRMED"
+        with Customer(started.gateway, "bob", "builder") as bob:
+            placed = bob.place_order([{"sku": "TEA-SENCHA", "quantity": 1}])
+            assert placed.status_code == 202, placed.text
+            ended = bob.wait_until_finished(placed.json()["id"], timeout=60)
+        assert ended["status"] == "CONFIRMED"
         yield started
 
 
@@ -64,8 +65,8 @@ def has_read(shop, group: str, record) -> bool:
     return committed(shop.bootstrap, group, record.topic, record.partition) > record.offset
 
 
-def test_a_payment_for_another_amount_cancels_the_order_and_is_logged(shop):
-    alice = Customer(shop.gateway, "alice", "wonderland")
+def test_a_payment_for_another_amount_cancels_the_order_and_is_logged(shop, sign_in):
+    alice = sign_in(shop.gateway, "alice", "wonderland")
     payments = shop.stack.running["payments"].piece
     shop.stack.stop("payments")
     try:

@@ -11,7 +11,7 @@ import pytest
 
 from support import poll
 from support.kafka_probe import committed, end_offsets, records
-from support.shop import Customer, running_shop
+from support.shop import running_shop
 
 SAGA_TIMEOUT_SECONDS = 3
 # Longer than the saga timeout, as it must be.
@@ -68,8 +68,8 @@ def consumed_everything(shop, group: str, topic: str) -> bool:
     )
 
 
-def test_orders_time_out_while_inventory_is_away_and_nothing_is_left_held(shop):
-    alice = Customer(shop.gateway, "alice", "wonderland")
+def test_orders_time_out_while_inventory_is_away_and_nothing_is_left_held(shop, sign_in):
+    alice = sign_in(shop.gateway, "alice", "wonderland")
     skus = sorted({line["sku"] for items in ORDERS for line in items})
     before = {sku: alice.stock(sku) for sku in skus}
 

@@ -25,5 +25,6 @@ def shop(tmp_path_factory) -> Iterator[Shop]:
 
 
 @pytest.fixture(scope="package")
-def alice(shop: Shop) -> Customer:
-    return Customer(shop.gateway, "alice", "wonderland")
+def alice(shop: Shop) -> Iterator[Customer]:
+    with Customer(shop.gateway, "alice", "wonderland") as customer:
+        yield customer

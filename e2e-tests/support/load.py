@@ -26,6 +26,9 @@ USERS = (("alice", "wonderland"), ("bob", "builder"))
 # Cheap skus, all far below the payment decline limit: every order that
 # gets its stock is confirmed.
 SKUS = ("TEA-EARL-GREY", "FILTER-PAPERS", "TEA-SENCHA", "HONEY-ACACIA")
+# Over the decline limit on its own: payments declines it, orders cancels it,
+# and inventory puts the stock back. A load sees both ends of the saga.
+DECLINED_SKU = "ESPRESSO-MACHINE"
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class Mix:
     reads: tuple[str, ...] = ("/api/products", "/api/stock/TEA-EARL-GREY", "/api/orders/{order}")
     order_every: int = 0  # place an order every Nth request; 0: never
     keyed: bool = True  # send orders with an Idempotency-Key
+    declined_every: int = 4  # every Nth order of a thread is one payments declines; 0: none
     pace: float = 0.05
 
 
@@ -68,6 +72,7 @@ class Load:
     sent: list[Sent] = field(default_factory=list)
     _stop: threading.Event = field(default_factory=threading.Event)
     _workers: list[threading.Thread] = field(default_factory=list)
+    _customers: list[Customer] = field(default_factory=list)
     _budget: itertools.count = field(default_factory=itertools.count)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -79,9 +84,11 @@ class Load:
         self.stop()
 
     def start(self) -> None:
-        customers = [Customer(self.gateway, *USERS[n % len(USERS)]) for n in range(self.threads)]
+        self._customers = [
+            Customer(self.gateway, *USERS[n % len(USERS)]) for n in range(self.threads)
+        ]
         deadline = time.monotonic() + self.max_seconds
-        for n, customer in enumerate(customers):
+        for n, customer in enumerate(self._customers):
             worker = threading.Thread(
                 target=self._run, args=(customer, deadline, n), name=f"load-{n}", daemon=True
             )
@@ -92,6 +99,8 @@ class Load:
         self._stop.set()
         for worker in self._workers:
             worker.join(15)
+        for customer in self._customers:
+            customer.close()
 
     def wait_for(self, count: int, timeout: float) -> None:
         """Until `count` more requests have been answered (the load is flowing)."""
@@ -125,6 +134,7 @@ class Load:
     def _run(self, customer: Customer, deadline: float, n: int) -> None:
         choose = random.Random(n)
         last_order = ""
+        orders = itertools.count(1)
         for turn in itertools.count():
             if self._stop.is_set() or time.monotonic() > deadline:
                 return
@@ -132,7 +142,7 @@ class Load:
                 return
             every = self.mix.order_every
             if every and turn % every == every - 1:
-                sent = self._record(self._place(customer, choose))
+                sent = self._record(self._place(customer, choose, next(orders)))
                 last_order = sent.body["id"] if sent.body else last_order
             else:
                 path = self.mix.reads[turn % len(self.mix.reads)]
@@ -141,8 +151,9 @@ class Load:
                 self._record(self._send(customer, "GET", path))
             self._stop.wait(self.mix.pace)
 
-    def _place(self, customer: Customer, choose: random.Random) -> Sent:
-        items = [{"sku": choose.choice(SKUS), "quantity": 1}]
+    def _place(self, customer: Customer, choose: random.Random, nth: int) -> Sent:
+        declined = self.mix.declined_every and nth % self.mix.declined_every == 0
+        items = [{"sku": DECLINED_SKU if declined else choose.choice(SKUS), "quantity": 1}]
         key = str(uuid.uuid4()) if self.mix.keyed else None
         return self._send(customer, "POST", "/api/orders", items=items, key=key)
 

@@ -98,6 +98,17 @@ class Customer:
         answer.raise_for_status()
         self.session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
 
+    def __enter__(self) -> Customer:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        """Closes the pooled connections: left to the garbage collector, a
+        socket's warning would fail whichever test runs at that moment."""
+        self.session.close()
+
     def get(self, path: str, **kwargs) -> requests.Response:
         return self.session.get(self.gateway + path, timeout=10, **kwargs)
 

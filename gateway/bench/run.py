@@ -1,12 +1,15 @@
 """Gateway benchmark: direct vs through the gateway vs through nginx.
 
-    .venv/bin/python gateway/bench/run.py [--seconds 5] [--rounds 3]
+    .venv/bin/python gateway/bench/run.py [--seconds 5] [--rounds 7]
 
 Starts its own registry, trivial upstream, gateway and nginx on free loopback
-ports, measures the same upstream endpoint three ways in interleaved rounds
-with wrk (32 connections for throughput, 1 for latency), stops everything it
-started, prints a table and writes docs/benchmarks/gateway.md. Installs wrk
-and nginx-light from Debian's packages first if they are missing. Extra
+ports, measures the same upstream endpoint four ways in interleaved rounds
+with wrk (32 connections for throughput, 1 for latency): direct, through the
+gateway on a public route, through the gateway on a route that needs a
+user's token (sent with every request, checked by the gateway every time),
+and through nginx. It stops everything it started, prints a table and
+writes docs/benchmarks/gateway.md. Installs wrk and nginx-light from
+Debian's packages first if they are missing. Extra
 arguments for the gateway's gunicorn (to compare worker models) go after
 `--gateway-args`, e.g. `--gateway-args="--worker-class gevent"`.
 """
@@ -37,7 +40,10 @@ from wrk import median, run_wrk
 REPO = Path(__file__).resolve().parents[2]
 BENCH = Path(__file__).resolve().parent
 GUNICORN = str(REPO / ".venv/bin/gunicorn")
-ROUTES = "routes:\n  - {prefix: /api/bench, service: bench, auth: false, rate_limit: null}\n"
+ROUTES = """routes:
+  - {prefix: /api/bench, service: bench, auth: false, rate_limit: null}
+  - {prefix: /api/signed, service: bench, auth: true, rate_limit: null}
+"""
 NGINX_CONF = """
 worker_processes 2;
 pid {tmp}/nginx.pid;
@@ -85,11 +91,11 @@ def stop(process: subprocess.Popen) -> None:
         process.wait(10)
 
 
-def wait_ok(url: str, timeout: float = 30) -> None:
+def wait_ok(url: str, timeout: float = 30, headers: dict[str, str] | None = None) -> None:
     deadline = time.monotonic() + timeout
     while True:
         try:
-            if requests.get(url, timeout=1).ok:
+            if requests.get(url, timeout=1, headers=headers).ok:
                 return
         except requests.ConnectionError:
             pass
@@ -98,7 +104,9 @@ def wait_ok(url: str, timeout: float = 30) -> None:
         time.sleep(0.1)
 
 
-def start_all(stack: ExitStack, tmp: Path, gateway_args: list[str]) -> dict[str, str]:
+def start_all(
+    stack: ExitStack, tmp: Path, gateway_args: list[str]
+) -> tuple[dict[str, str], dict[str, str]]:
     names = ("registry", "upstream", "gateway", "gateway_metrics", "nginx")
     ports = {name: free_port() for name in names}
     registry = f"http://127.0.0.1:{ports['registry']}"
@@ -158,34 +166,46 @@ def start_all(stack: ExitStack, tmp: Path, gateway_args: list[str]) -> dict[str,
     )
     registration.start()
     stack.callback(registration.close)
+    gateway = f"http://127.0.0.1:{ports['gateway']}"
     urls = {
         "direct": f"http://127.0.0.1:{ports['upstream']}/bench/hello",
-        "gateway": f"http://127.0.0.1:{ports['gateway']}/api/bench/hello",
+        "gateway": f"{gateway}/api/bench/hello",
+        "gateway, authenticated": f"{gateway}/api/signed/hello",
         "nginx": f"http://127.0.0.1:{ports['nginx']}/api/bench/hello",
     }
-    for url in urls.values():
-        wait_ok(url)
-    return urls
+    wait_ok(urls["gateway"])
+    return urls, {"Authorization": f"Bearer {user_token(gateway)}"}
+
+
+def user_token(gateway: str) -> str:
+    """A demo user's token (development mode), good for the whole run."""
+    answer = requests.post(
+        f"{gateway}/auth/token", json={"username": "alice", "password": "wonderland"}, timeout=5
+    )
+    answer.raise_for_status()
+    return answer.json()["access_token"]
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=5, help="length of each wrk run")
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=7)
     parser.add_argument("--gateway-args", default="", help="extra gunicorn arguments")
     parser.add_argument("--output", type=Path, default=REPO / "docs/benchmarks/gateway.md")
     args = parser.parse_args()
     ensure_tools()
     rounds: dict[str, dict[str, list]] = {}
     with tempfile.TemporaryDirectory(prefix="gateway-bench-") as tmp, ExitStack() as stack:
-        urls = start_all(stack, Path(tmp), shlex.split(args.gateway_args))
-        for url in urls.values():
-            run_wrk(url, 32, 1)  # warm-up: connections, pools, caches
+        urls, signed = start_all(stack, Path(tmp), shlex.split(args.gateway_args))
+        headers = {target: signed if "authenticated" in target else {} for target in urls}
+        for target, url in urls.items():
+            wait_ok(url, headers=headers[target])
+            run_wrk(url, 32, 1, headers=headers[target])  # warm-up: connections, pools
         for number in range(args.rounds):
             for target, url in urls.items():
                 runs = rounds.setdefault(target, {"c32": [], "c1": []})
-                runs["c32"].append(run_wrk(url, 32, args.seconds))
-                runs["c1"].append(run_wrk(url, 1, args.seconds))
+                runs["c32"].append(run_wrk(url, 32, args.seconds, headers=headers[target]))
+                runs["c1"].append(run_wrk(url, 1, args.seconds, headers=headers[target]))
                 print(
                     f"round {number + 1} {target}: {runs['c32'][-1]} {runs['c1'][-1]}", flush=True
                 )

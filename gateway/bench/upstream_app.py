@@ -10,5 +10,6 @@ app = Flask(__name__)
 
 
 @app.get("/bench/hello")
+@app.get("/signed/hello")
 def hello() -> dict[str, str]:
     return {"hello": "world"}

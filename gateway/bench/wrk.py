@@ -18,7 +18,9 @@ class Result:
     errors: int
 
 
-def run_wrk(url: str, connections: int, seconds: int, threads: int = 2) -> Result:
+def run_wrk(
+    url: str, connections: int, seconds: int, threads: int = 2, headers: dict | None = None
+) -> Result:
     command = [
         "wrk",
         f"-t{min(threads, connections)}",
@@ -27,6 +29,7 @@ def run_wrk(url: str, connections: int, seconds: int, threads: int = 2) -> Resul
         "--latency",
         "--timeout",
         "5s",
+        *(arg for name, value in (headers or {}).items() for arg in ("-H", f"{name}: {value}")),
         url,
     ]
     output = subprocess.run(command, capture_output=True, text=True, check=True).stdout

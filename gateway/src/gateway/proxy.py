@@ -142,7 +142,7 @@ def to_response(exchange: Exchange) -> Response:
         for name, value in upstream.iteritems()
         if not hop_only(name) and name.lower() != "content-length"
     ]
-    if upstream.get("Content-Type", "").startswith("text/event-stream"):
+    if exchange.is_stream:
         response = Response(exchange.stream(), exchange.status, headers)
         response.headers["X-Accel-Buffering"] = "no"  # tell proxies in front not to buffer
     else:

@@ -3,9 +3,10 @@
 `Upstreams.send` is the one way the gateway reaches a service. It takes the
 live instances from the discovery cache (no registry call on the request
 path), leaves out instances whose breaker is open, lets the balancer choose,
-and on a failed connection retries an idempotent request once on another
-instance. It answers with an `Exchange` or raises a problem: 503 when no
-instance is live, 502 when the upstream failed, 504 when it timed out.
+and on a failed connection, or an answer broken off before its body came
+whole, retries an idempotent request once on another instance. It answers
+with an `Exchange` or raises a problem: 503 when no instance is live, 502
+when the upstream failed, 504 when it timed out.
 """
 
 from __future__ import annotations
@@ -46,6 +47,7 @@ class Exchange:
     instance: Instance
     balancer: Balancer
     done: bool = field(default=False)
+    body: bytes | None = None  # read already, by `preload`
 
     @property
     def status(self) -> int:
@@ -55,7 +57,24 @@ class Exchange:
     def headers(self) -> urllib3.HTTPHeaderDict:
         return self.response.headers
 
+    @property
+    def is_stream(self) -> bool:
+        return self.headers.get("Content-Type", "").startswith("text/event-stream")
+
+    def preload(self) -> None:
+        """Reads the body now; a connection that breaks meanwhile raises as is."""
+        try:
+            self.body = self.response.read(decode_content=False)
+        except CONNECTION_FAILED:
+            raise
+        except (HTTPError, OSError) as error:
+            raise _failure(error) from None
+        finally:
+            self.close()
+
     def read(self) -> bytes:
+        if self.body is not None:
+            return self.body
         """The whole body, as sent (still compressed if it was)."""
         try:
             return self.response.read(decode_content=False)
@@ -114,7 +133,10 @@ class Upstreams:
                 RETRIES.labels(service).inc()
             tried.append(instance_key(instance))
             try:
-                return self._attempt(service, instance, method, path, headers, body, timeout)
+                exchange = self._attempt(service, instance, method, path, headers, body, timeout)
+                if attempt < retries and not exchange.is_stream:
+                    self._preload(exchange)
+                return exchange
             except CONNECTION_FAILED as error:
                 log.warning("connection to %s failed: %s", tried[-1], error)
                 last_error = error
@@ -135,6 +157,15 @@ class Upstreams:
                 return instance
             candidates.remove(instance)  # another request took its half-open probe
         return None
+
+    def _preload(self, exchange: Exchange) -> None:
+        """The body, read while another instance may still be tried: one that
+        dies between its answer's head and its body costs a retry, not a 502."""
+        try:
+            exchange.preload()
+        except CONNECTION_FAILED:
+            self._breaker(exchange.instance).record_failure()
+            raise
 
     def _breaker(self, instance: Instance):
         return self.breakers.of(instance_key(instance), instance.get("registered_at"))

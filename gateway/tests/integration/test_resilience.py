@@ -24,6 +24,15 @@ def test_retries_a_get_on_the_other_instance_when_one_refuses(gateway, start_ups
     assert {response.json()["instance"] for response in answers} == {alive.name}
 
 
+def test_retries_a_get_whose_answer_broke_off_before_its_body_came_whole(gateway, start_upstream):
+    # As an instance killed between writing its answer's head and its body.
+    whole, cut = start_upstream("fragile", "whole"), start_upstream("fragile", "cut")
+    gateway.wait_for("fragile", 2)
+    answers = [gateway.get(f"/api/fragile/cut?on={cut.name}") for _ in range(4)]
+    assert [response.status_code for response in answers] == [200] * 4
+    assert {response.json()["instance"] for response in answers} == {whole.name}
+
+
 def test_ejects_an_instance_that_failed_in_a_row_then_probes_it(gateway, start_upstream):
     alive, dead = start_upstream("fragile", "alive"), start_upstream("fragile", "dead")
     gateway.wait_for("fragile", 2)

@@ -14,7 +14,9 @@ The test helpers answer below any first segment (the gateway sends
                           add what their names say to the answer
     /*/hop                an answer with hop-by-hop headers (Connection names one)
     /*/garbage            bytes that are not HTTP, then the connection closes
-    /*/cut                a body shorter than its Content-Length, then it closes
+    /*/cut                a body shorter than its Content-Length, then it closes;
+                          with `?on=NAME`, only instance NAME cuts, the others
+                          answer whole
     /*/status/CODE        that status with a plain-text body
     /*/page               an HTML page
     POST /*/redirect?to=  303 to `to`, setting two cookies (a form's answer)
@@ -97,6 +99,8 @@ class Handler(BaseHTTPRequestHandler):
         elif helper == "/garbage":
             self.wfile.write(b"NOT HTTP AT ALL\r\n\r\n")
             self.close_connection = True
+        elif helper == "/cut" and query.get("on", NAME) != NAME:
+            self.send_json(200, {"instance": NAME})
         elif helper == "/cut":
             self.send_response(200)
             self.send_header("Content-Length", "100")

@@ -7,7 +7,11 @@
  *   INVENTORY_RESERVATION_TTL_SECONDS  a reservation still held this long is
  *     released by inventory itself (default 120; keep it above orders'
  *     ORDERS_SAGA_TIMEOUT_SECONDS, docs/saga.md "Timeouts")
+ *   INVENTORY_SEED_FILE  the stock a new database starts with (default
+ *     CONTRACTS_DIR/seed/products.json); tests and benchmarks give one with
+ *     stock enough for every order their load places
  */
+import { resolve } from 'node:path';
 import { ConfigError, readServiceConfig } from '@polyshop/common';
 
 export const SERVICE = 'inventory';
@@ -23,5 +27,6 @@ export function loadConfig(env = process.env) {
     const problem = `INVENTORY_RESERVATION_TTL_SECONDS: "${raw}" is not a positive number of seconds`;
     throw new ConfigError([problem]);
   }
-  return Object.freeze({ ...common, reservationTtlSeconds });
+  const seedFile = env.INVENTORY_SEED_FILE ? resolve(env.INVENTORY_SEED_FILE) : undefined;
+  return Object.freeze({ ...common, reservationTtlSeconds, seedFile });
 }

@@ -46,12 +46,14 @@ const MIGRATIONS = [
  * the stock table is empty.
  *
  * @param {string} path DATA_DIR/inventory.db, or ':memory:' in tests
- * @param {{contractsDir: string}} options where contracts/seed/products.json is
+ * @param {{contractsDir: string, seedFile?: string}} options where
+ *   contracts/seed/products.json is, or another seed file to read instead
  */
-export function openInventoryDatabase(path, { contractsDir }) {
+export function openInventoryDatabase(path, { contractsDir, seedFile }) {
   const db = openDatabase(path);
   migrate(db, MIGRATIONS);
-  const seed = JSON.parse(readFileSync(join(contractsDir, 'seed', 'products.json'), 'utf8'));
+  const file = seedFile ?? join(contractsDir, 'seed', 'products.json');
+  const seed = JSON.parse(readFileSync(file, 'utf8'));
   db.transaction(() => seedStock(db, seed.products))();
   return db;
 }

@@ -20,7 +20,7 @@ runService({
   service: SERVICE,
   loadConfig,
   openDatabase: ({ config, contracts }) => (
-    openInventoryDatabase(config.databasePath, { contractsDir: contracts.dir })
+    openInventoryDatabase(config.databasePath, { contractsDir: contracts.dir, seedFile: config.seedFile })
   ),
   createWorkers({ config, logger, contracts, db, kafka, producer }) {
     const relay = createOutboxRelay({ db, producer, logger });

@@ -4,6 +4,9 @@
  */
 import { test, beforeEach } from 'node:test';
 import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { findContractsDir } from '@polyshop/common';
 import { openInventoryDatabase } from '../src/database.js';
 import {
@@ -134,4 +137,13 @@ test('when a reservation released for another reason is confirmed, then nothing 
   release(db, ORDER, 'payment declined');
   assert.equal(commit(db, ORDER), null);
   assert.equal(getStock(db, 'TEA-SENCHA').available, 80);
+});
+
+test('when a seed file is given, then a new database takes its stock instead', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'inventory-seed-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const seedFile = join(dir, 'products.json');
+  writeFileSync(seedFile, JSON.stringify({ products: [{ sku: 'TEA-EARL-GREY', stock: 5000 }] }));
+  const seeded = openInventoryDatabase(':memory:', { contractsDir: findContractsDir(), seedFile });
+  assert.deepEqual(listStock(seeded), [{ sku: 'TEA-EARL-GREY', available: 5000, reserved: 0 }]);
 });

@@ -13,6 +13,7 @@ from polyshop_dev.bench.checks import GIB, checks
 from polyshop_dev.bench.openloop import NO_ANSWER, percentile
 from polyshop_dev.bench.procs import Footprint, total
 from polyshop_dev.bench.results import Results
+from polyshop_dev.bench.saga import SOAK
 
 MIB = 1024  # KiB in a MiB
 
@@ -111,7 +112,7 @@ def _stages(results: Results) -> list[str]:
         "`time` is stamped in the transaction of its change, its Kafka timestamp when the "
         "outbox relay handed it over. A *consumer* stage runs from the previous event's "
         "publish to the next change (fetch, validation, handler, commit); a *relay* stage "
-        "from a change to its publish. Orders cancelled for want of stock skip the payment. "
+        "from a change to its publish. An order cancelled at inventory skips the payment. "
         "p50 / p99 in ms, and how many orders passed the stage.",
         "",
         "| stage | " + " | ".join(f"{p.name}: n, p50, p99" for p in loaded) + " |",
@@ -142,7 +143,8 @@ def _memory(results: Results) -> list[str]:
         "## Resident memory",
         "",
         "Every process of each piece (its whole process group), in MiB, measured right after "
-        "the load above; *idle* is the same piece just after the warm `make up` start.",
+        f"the last load above ({SOAK}); *idle* is the same piece just after the warm "
+        "`make up` start.",
         "",
         "| piece | processes | RSS | PSS | idle RSS |",
         "|---|---:|---:|---:|---:|",

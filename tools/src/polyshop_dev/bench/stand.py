@@ -20,6 +20,7 @@ import requests
 from polyshop_dev import kafka, zipkin
 from polyshop_dev.paths import ROOT
 from polyshop_dev.pieces import Ports, free_port, kafka_piece
+from polyshop_dev.seed import plentiful_seed
 from polyshop_dev.shop import start_shop
 from polyshop_dev.stack import Stack
 
@@ -45,7 +46,12 @@ def bench_shop(
     routes = routes_without_limits(folder / "routes.yaml")
     ports = Ports.spare()
     bootstrap_port = free_port()
-    env = {"GATEWAY_ROUTES_FILE": str(routes), **(env or {})}
+    env = {
+        "GATEWAY_ROUTES_FILE": str(routes),
+        # Stock for every order of the run: each one goes the whole saga.
+        "INVENTORY_SEED_FILE": str(plentiful_seed(folder / "seed.json")),
+        **(env or {}),
+    }
     with Stack(folder / "logs") as stack:
         if traces:
             port = free_port()
