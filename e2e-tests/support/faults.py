@@ -109,17 +109,22 @@ def fault_shop(folder: Path) -> Iterator[FaultShop]:
         shop.start_kafka()
         kafka.ensure_topics(shop.bootstrap)
 
-        def start(stack: Stack, piece: Piece) -> Running:
-            piece = dataclasses.replace(piece, env={**piece.env, **PIECE_ENV.get(piece.name, {})})
-            shop.pieces[piece.name] = piece
-            return stack.start(piece)
+        def start(stack: Stack, pieces: list[Piece]) -> list[Running]:
+            pieces = [
+                dataclasses.replace(piece, env={**piece.env, **PIECE_ENV.get(piece.name, {})})
+                for piece in pieces
+            ]
+            shop.pieces.update((piece.name, piece) for piece in pieces)
+            return stack.start_together(pieces)
 
         start_shop(stack, shop.ports, shop.bootstrap, folder / "data", env, start=start)
         shop.gateway = f"http://127.0.0.1:{shop.ports.gateway}"
+        seconds = []
         for name in DOUBLED:
             common = {k: v for k, v in shop.pieces[name].env.items() if k != "PORT"}
             second = service_piece(name, free_port(), common)
-            start(stack, dataclasses.replace(second, name=f"{name}-2"))
+            seconds.append(dataclasses.replace(second, name=f"{name}-2"))
+        start(stack, seconds)
         services = [name for name in shop.pieces if name not in ("registry", "gateway")]
         every = {shop.instance_id(name) for name in services}
         poll(lambda: shop.registered() >= every, 15, what="every instance registered")

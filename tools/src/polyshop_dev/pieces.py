@@ -19,8 +19,9 @@ BIN = Path(sys.executable).parent
 # Each piece is given the files of its own folder, never the whole folder.
 SECRETS_DIR = "POLYSHOP_SECRETS_DIR"
 
-# name → (language, default port), in the order `make up` starts them:
-# providers before the services that call them, the gateway last.
+# name → (language, default port). `make up` starts them all at once, with
+# the gateway: none needs another to start (each calls the others, and the
+# gateway's keys, only when a request or an event asks for it).
 SERVICES = {
     "catalog": ("python", 5001),
     "inventory": ("node", 3001),

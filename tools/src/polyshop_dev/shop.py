@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from polyshop_dev import secrets
+from polyshop_dev import kafka, secrets
 from polyshop_dev.pieces import SECRETS_DIR, Ports, gateway_piece, registry_piece, service_piece
 from polyshop_dev.stack import Piece, Running, Stack
 
@@ -20,15 +20,20 @@ def start_shop(
     bootstrap: str,
     data_dir: Path,
     env: dict[str, str] | None = None,
-    start: Callable[[Stack, Piece], Running] = Stack.start,
+    start: Callable[[Stack, list[Piece]], list[Running]] = Stack.start_together,
+    broker: Piece | None = None,
 ) -> dict[str, str]:
-    """Start every piece but Kafka, in order; return where they are."""
+    """Start every piece: the registry (with the `broker`, if one is given,
+    and its topics), then the services and the gateway all at once. None
+    waits for another to start: each registers, discovers and fetches keys
+    when it needs to. Return where they are."""
     common = shop_env(ports, bootstrap, data_dir, env)
     registry_url = common["REGISTRY_URL"]
-    start(stack, registry_piece(ports.registry, common))
-    for name, port in ports.services:
-        start(stack, service_piece(name, port, common))
-    start(stack, gateway_piece(ports.gateway, common, ports.gateway_metrics))
+    start(stack, [*([broker] if broker else []), registry_piece(ports.registry, common)])
+    if broker:
+        kafka.ensure_topics(bootstrap)
+    services = [service_piece(name, port, common) for name, port in ports.services]
+    start(stack, [*services, gateway_piece(ports.gateway, common, ports.gateway_metrics)])
     return {
         "storefront and API": f"http://127.0.0.1:{ports.gateway}/",
         "system view": f"http://127.0.0.1:{ports.gateway}/system",

@@ -81,6 +81,21 @@ class Stack:
         self.running: dict[str, Running] = {}
 
     def start(self, piece: Piece) -> Running:
+        running = self.launch(piece)
+        self.wait_ready(running)
+        return running
+
+    def start_together(self, pieces: list[Piece]) -> list[Running]:
+        """Pieces that do not wait for one another, launched at once, then
+        each waited for: a shop's services are ready in the time of the
+        slowest of them, not of all of them in turn."""
+        launched = [self.launch(piece) for piece in pieces]
+        for running in launched:
+            self.wait_ready(running)
+        return launched
+
+    def launch(self, piece: Piece) -> Running:
+        """The piece's process, started; not yet ready (see `wait_ready`)."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         log_path = self.log_dir / f"{piece.name}.log"
         with log_path.open("ab") as log:
@@ -95,7 +110,6 @@ class Stack:
             )
         running = Running(piece, process, log_path)
         self.running[piece.name] = running
-        self._wait_ready(running)
         return running
 
     def stop(
@@ -132,7 +146,7 @@ class Stack:
     def __exit__(self, *_exc: object) -> None:
         self.stop_all()
 
-    def _wait_ready(self, running: Running) -> None:
+    def wait_ready(self, running: Running) -> None:
         piece = running.piece
         deadline = time.monotonic() + piece.start_timeout
         while not piece.ready():

@@ -29,12 +29,16 @@ DEFAULT_REGISTRY_URL = "http://127.0.0.1:8761"
 ZIPKIN_PORT = 9411  # Zipkin's own default
 
 
-def start(stack: Stack, piece: Piece) -> Running:
-    print(f"  starting {piece.name:<13} log: {LOGS / (piece.name + '.log')}", flush=True)
+def start(stack: Stack, pieces: list[Piece]) -> list[Running]:
+    """Launch the pieces at once; say when each is ready, counted from then."""
+    for piece in pieces:
+        print(f"  starting {piece.name:<13} log: {LOGS / (piece.name + '.log')}", flush=True)
     began = time.monotonic()
-    running = stack.start(piece)
-    print(f"  {piece.name:<22} ready in {time.monotonic() - began:.1f} s", flush=True)
-    return running
+    launched = [stack.launch(piece) for piece in pieces]
+    for running in launched:
+        stack.wait_ready(running)
+        print(f"  {running.piece.name:<22} ready in {time.monotonic() - began:.1f} s", flush=True)
+    return launched
 
 
 def start_all(stack: Stack, traces: bool = False) -> dict[str, str]:
@@ -42,21 +46,22 @@ def start_all(stack: Stack, traces: bool = False) -> dict[str, str]:
     found: dict[str, str] = {}
     if traces:
         kafka.java()
-        running = start(stack, zipkin.zipkin_piece(ZIPKIN_PORT))
+        [running] = start(stack, [zipkin.zipkin_piece(ZIPKIN_PORT)])
         env = zipkin.tracing_env(ZIPKIN_PORT)
         found = {"traces (Zipkin)": running.piece.url or ""}
     bootstrap = os.environ.get("KAFKA_BOOTSTRAP_SERVERS")
+    broker = None
     if bootstrap:
         print(f"  using the Kafka broker at {bootstrap} (KAFKA_BOOTSTRAP_SERVERS)")
+        kafka.ensure_topics(bootstrap)
     else:
         kafka.java()  # no Java: one clear sentence before anything starts
-        start(stack, kafka_piece(RUN / "kafka"))
+        broker = kafka_piece(RUN / "kafka")
         bootstrap = "127.0.0.1:9092"
-    kafka.ensure_topics(bootstrap)
     registry = urlsplit(os.environ.get("REGISTRY_URL", DEFAULT_REGISTRY_URL))
     ports = replace(Ports(), registry=registry.port or Ports.registry)
     data_dir = Path(os.environ.get("DATA_DIR", RUN / "data"))
-    return start_shop(stack, ports, bootstrap, data_dir, env, start=start) | found
+    return start_shop(stack, ports, bootstrap, data_dir, env, start=start, broker=broker) | found
 
 
 def watch(stack: Stack) -> int:

@@ -173,8 +173,8 @@ def _startup(results: Results) -> list[str]:
         return [*lines, f"Skipped: {results.startup_skipped}.", ""]
     names = list(results.starts[0].pieces)
     lines += [
-        'Seconds; each piece\'s own "ready in" as `make up` prints it (they start one '
-        "after another).",
+        'Seconds; each piece\'s "ready in" as `make up` prints it, counted from the start '
+        "of its group: Kafka, then the registry, then the services and the gateway at once.",
         "",
         "| start | total | " + " | ".join(names) + " | stopped by Ctrl-C | left behind |",
         "|---|---:|" + "---:|" * len(names) + "---|---:|",

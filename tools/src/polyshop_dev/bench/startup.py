@@ -24,7 +24,7 @@ from pathlib import Path
 
 from polyshop_dev.bench import procs
 
-DEFAULT_PORTS = (9092, 9093, 8761, 8080, 5001, 5002, 5003, 3001, 3002)
+DEFAULT_PORTS = (9092, 9093, 8761, 8080, 9464, 5001, 5002, 5003, 3001, 3002, 3003)
 UP_LINE = "polyshop is up"
 READY_LINE = re.compile(r"^\s+(\S+)\s+ready in ([\d.]+) s")
 START_TIMEOUT = 180.0
