@@ -11,6 +11,7 @@ import json
 import resource
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
 from polyshop_dev.pieces import free_port, registry_piece
@@ -18,8 +19,16 @@ from polyshop_dev.stack import Served, Stack
 
 from .tokens import credentials_document
 
-# The registry a test started: its url, a raw connection, its log.
-ServedRegistry = Served
+
+@dataclass
+class ServedRegistry(Served):
+    """The registry a test started: its url, a raw connection, its log."""
+
+    stack: Stack | None = None
+
+    def stop(self) -> int | None:
+        """SIGTERM, as an orchestrator stops it; its exit code."""
+        return self.stack.stop("registry")
 
 
 @contextmanager
@@ -36,7 +45,7 @@ def serve(folder: Path, **settings: str) -> Iterator[ServedRegistry]:
     }
     with Stack(folder) as stack:
         running = stack.start(registry_piece(port, env))
-        yield ServedRegistry(port, running.log_path)
+        yield ServedRegistry(port, running.log_path, stack)
 
 
 def allow_open_files(count: int) -> None:

@@ -117,6 +117,21 @@ def test_long_polls_past_the_watch_cap_are_refused_at_once_and_writes_still_answ
         assert all(head.startswith(b"HTTP/1.1 200 ") for head in woken.values())
 
 
+def test_the_long_poll_of_a_watcher_gone_does_not_hold_up_the_registrys_stop(tmp_path):
+    # As when the services stop before the registry: their long polls stay,
+    # and the registry learns that their end has closed only when it answers.
+    with serve(tmp_path) as registry:
+        watch = f"GET /v1/services?index={index_of(registry)}&wait=60 HTTP/1.1\r\nHost: r\r\n\r\n"
+        with held_connections(registry, 1, watch.encode()):
+            wait_until_watching(registry, 1)
+        began = time.monotonic()
+        code = registry.stop()
+        stopped_after = time.monotonic() - began
+    assert code == 0
+    # gunicorn's graceful_timeout is 5 s: a watcher that held it would be killed then.
+    assert stopped_after < 3, f"the registry took {stopped_after:.1f} s to stop"
+
+
 def test_connections_past_the_cap_are_answered_503_at_once(tmp_path, wait_until):
     settings = {"REGISTRY_MAX_CONNECTIONS": "20", "REGISTRY_MAX_WATCHES": "5"}
     with serve(tmp_path, **settings) as registry, held_connections(registry, 20):

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import pytest
 
@@ -160,6 +161,22 @@ def test_wait_for_change_answers_when_a_change_happens(store, wait_until):
 
     watcher.join(timeout=5)
     assert answers == [index + 1]
+
+
+def test_released_watchers_are_answered_at_once_and_later_ones_do_not_wait(store, wait_until):
+    index = store.index
+    answers: list[int] = []
+    watcher = threading.Thread(target=lambda: answers.append(store.wait_for_change(index, 10)))
+    watcher.start()
+    wait_until(lambda: store.watchers == 1)
+
+    store.release_watchers()
+
+    watcher.join(timeout=5)
+    assert answers == [index]
+    began = time.monotonic()
+    assert store.wait_for_change(index, 10) == index
+    assert time.monotonic() - began < 1
 
 
 def test_wait_for_change_times_out_with_the_same_index(store):

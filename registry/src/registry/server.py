@@ -27,6 +27,7 @@ import gevent
 from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIHandler, PyWSGIServer
 
 from polyshop_common.problems import raw_problem
+from registry.context import EXTENSION
 
 OVERFLOW_GREENLETS = 256  # beyond the cap, to turn connections away
 SPARE_FILES = 128  # the listener, logs, the resolver's threads
@@ -83,6 +84,14 @@ class RegistryWorker(GeventPyWSGIWorker):
     def init_process(self) -> None:
         raise_open_files_limit(self.worker_connections + SPARE_FILES, self.log)
         super().init_process()
+
+    def handle_exit(self, sig: int, frame: Any) -> None:
+        """SIGTERM: stop, and answer the long polls now. gunicorn waits for
+        open requests up to graceful_timeout; those of watchers stopped
+        before the registry would last that long and end killed."""
+        super().handle_exit(sig, frame)
+        # Not in the signal handler itself: the store's lock may be held there.
+        gevent.spawn(self.wsgi.extensions[EXTENSION].store.release_watchers)
 
 
 def turn_away(sock: socket.socket) -> None:

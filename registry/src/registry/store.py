@@ -67,6 +67,7 @@ class Store:
         self._count = 0  # instances in all of _services
         self._evictions: deque[Eviction] = deque(maxlen=history)
         self._watchers = 0
+        self._released = False  # stopping: no watcher waits any more
         # The index starts from the wall clock in milliseconds, not from 0, so
         # an index never repeats across restarts: a watcher still holding an
         # index from before a restart differs from the new one and is answered
@@ -173,10 +174,18 @@ class Store:
                 raise TooManyWatchers
             self._watchers += 1
             try:
-                self._changed.wait_for(lambda: self._index != index, timeout)
+                self._changed.wait_for(lambda: self._index != index or self._released, timeout)
             finally:
                 self._watchers -= 1
             return self._index
+
+    def release_watchers(self) -> None:
+        """Answer every waiting watcher now, and any later one at once: the
+        registry is stopping, and a watcher whose process has gone would
+        otherwise hold its connection, and the stop, until its wait ran out."""
+        with self._changed:
+            self._released = True
+            self._changed.notify_all()
 
     def _owned(self, service: str, instance_id: str, owner: str) -> Instance | None:
         """The known instance, if any, once sure that `owner` registered it."""
