@@ -15,7 +15,7 @@ export UV_SYSTEM_CERTS := 1
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up test check setup lint format clean bench-gateway bench-shop bench-tracing screenshots
+.PHONY: up test check setup lint format clean bench-gateway bench-shop bench-tracing bench-profile screenshots
 
 up: setup
 	$(PY) -m polyshop_dev.up $(if $(TRACES),--traces)
@@ -71,6 +71,12 @@ bench-shop: setup
 # minutes, written to docs/benchmarks/tracing.md.
 bench-tracing: setup
 	$(PY) -m polyshop_dev.bench.tracing
+
+# Where the CPU goes at 50 orders/s: py-spy on every Python piece, V8's
+# profiler in every Node.js one; about a minute, written to
+# docs/benchmarks/profile.md, the raw profiles kept in .run/profiles/.
+bench-profile: setup
+	$(PY) -m polyshop_dev.bench.profile
 
 # The end-to-end suite against the shop in containers (docker compose,
 # through testcontainers): starts a Docker engine if none runs (installing

@@ -29,7 +29,31 @@ export function openDatabase(path) {
   // In WAL mode a commit survives a crash of the process; FULL would also
   // survive a power cut, at one fsync per commit. The Python library's choice too.
   db.pragma('synchronous = NORMAL');
+  reusePreparedStatements(db);
   return db;
+}
+
+const MAX_STATEMENTS = 500; // far above the distinct SQL texts of any service
+
+/**
+ * `db.prepare(sql)` hands back the statement compiled the first time for
+ * the same text. Handlers read as `db.prepare(sql).run(...)` where they use
+ * it; compiling on every call was 7% of a consumer's CPU in the profile
+ * (docs/benchmarks/profile.md). A statement runs to its end synchronously
+ * (no `iterate()` here), so one is never in use twice at once.
+ */
+function reusePreparedStatements(db) {
+  const compile = db.prepare.bind(db);
+  const statements = new Map();
+  db.prepare = (sql) => {
+    let statement = statements.get(sql);
+    if (statement === undefined) {
+      if (statements.size >= MAX_STATEMENTS) statements.clear();
+      statement = compile(sql);
+      statements.set(sql, statement);
+    }
+    return statement;
+  };
 }
 
 /**

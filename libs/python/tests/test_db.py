@@ -1,8 +1,10 @@
 import sqlite3
+import threading
 
 import pytest
+from flask import Flask
 
-from polyshop_common import db
+from polyshop_common import db, flask_db
 
 
 @pytest.fixture
@@ -84,3 +86,36 @@ def test_an_event_id_is_processed_once(conn):
 )
 def test_only_locked_or_busy_database_errors_are_transient(error, transient):
     assert db.is_transient(error) is transient
+
+
+def test_a_thread_keeps_its_connection_from_request_to_request(tmp_path):
+    app = Flask(__name__)
+    flask_db.init_app(app, tmp_path / "kept.db", ["CREATE TABLE thing (id INTEGER PRIMARY KEY)"])
+    with app.app_context():
+        first = flask_db.get_db()
+    with app.app_context():
+        assert flask_db.get_db() is first
+    other: list[sqlite3.Connection] = []
+    thread = threading.Thread(target=lambda: other.append(_connection_of(app)))
+    thread.start()
+    thread.join()
+    assert other[0] is not first
+    for conn in (first, *other):
+        conn.close()
+
+
+def test_a_transaction_a_request_left_open_is_rolled_back_when_it_ends(tmp_path):
+    app = Flask(__name__)
+    flask_db.init_app(app, tmp_path / "left.db", ["CREATE TABLE thing (id INTEGER PRIMARY KEY)"])
+    with app.app_context():
+        conn = flask_db.get_db()
+        conn.execute("BEGIN IMMEDIATE")
+        conn.execute("INSERT INTO thing (id) VALUES (1)")
+    with app.app_context():
+        assert not flask_db.get_db().in_transaction
+        assert flask_db.get_db().execute("SELECT count(*) FROM thing").fetchone()[0] == 0
+
+
+def _connection_of(app: Flask) -> sqlite3.Connection:
+    with app.app_context():
+        return flask_db.get_db()

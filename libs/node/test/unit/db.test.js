@@ -75,3 +75,18 @@ test('when an event is marked processed twice, then the second time reports a re
   assert.equal(markProcessed(db, event), false);
   assert.equal(wasProcessed(db, 'e-1'), true);
 });
+
+test('when the same SQL is prepared twice, then the statement compiled the first time is handed back', () => {
+  const db = openDatabase(':memory:');
+  try {
+    db.exec('CREATE TABLE thing (id INTEGER PRIMARY KEY, name TEXT)');
+    const insert = db.prepare('INSERT INTO thing (name) VALUES (?)');
+    assert.equal(db.prepare('INSERT INTO thing (name) VALUES (?)'), insert);
+    assert.notEqual(db.prepare('SELECT name FROM thing'), insert);
+    insert.run('a');
+    db.prepare('INSERT INTO thing (name) VALUES (?)').run('b');
+    assert.deepEqual(db.prepare('SELECT name FROM thing ORDER BY id').all(), [{ name: 'a' }, { name: 'b' }]);
+  } finally {
+    db.close();
+  }
+});

@@ -10,7 +10,7 @@ shipped file is read, never changed.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +22,7 @@ from polyshop_dev.paths import ROOT
 from polyshop_dev.pieces import Ports, free_port, kafka_piece
 from polyshop_dev.seed import plentiful_seed
 from polyshop_dev.shop import start_shop
-from polyshop_dev.stack import Stack
+from polyshop_dev.stack import Piece, Running, Stack
 
 SHIPPED_ROUTES = ROOT / "gateway" / "src" / "gateway" / "routes.yaml"
 RATE_LIMIT = re.compile(r"rate_limit: \{[^}]*\}")
@@ -38,11 +38,16 @@ class BenchShop:
 
 @contextmanager
 def bench_shop(
-    folder: Path, env: dict[str, str] | None = None, *, traces: bool = False
+    folder: Path,
+    env: dict[str, str] | None = None,
+    *,
+    traces: bool = False,
+    start: Callable[[Stack, list[Piece]], list[Running]] = Stack.start_together,
 ) -> Iterator[BenchShop]:
     """Kafka, the registry, the services and the gateway (`env` set for
-    each; with `traces`, a Zipkin server that they send every span to); all
-    stopped (each piece's whole process group) when the block ends."""
+    each; with `traces`, a Zipkin server that they send every span to),
+    started by `start`; all stopped (each piece's whole process group) when
+    the block ends."""
     routes = routes_without_limits(folder / "routes.yaml")
     ports = Ports.spare()
     bootstrap_port = free_port()
@@ -60,7 +65,7 @@ def bench_shop(
         stack.start(kafka_piece(folder / "kafka", bootstrap_port, free_port()))
         bootstrap = f"127.0.0.1:{bootstrap_port}"
         kafka.ensure_topics(bootstrap)
-        start_shop(stack, ports, bootstrap, folder / "data", env=env)
+        start_shop(stack, ports, bootstrap, folder / "data", env=env, start=start)
         yield BenchShop(stack, f"http://127.0.0.1:{ports.gateway}", bootstrap)
 
 

@@ -2,10 +2,13 @@
 record takes and what became of it, the records moved to a dead-letter
 topic, and its lag on every partition it holds.
 
-Lag is read in the loop's own thread, after each poll, from what the
-client already knows: the high watermark that came with the last fetch and
-the position of the next record to read. A caught-up consumer keeps
-polling, so its lag falls back to 0 without a call of its own to the broker.
+Lag is read in the loop's own thread, after a poll, from what the client
+already knows: the high watermark that came with the last fetch and the
+position of the next record to read. A caught-up consumer keeps polling,
+so its lag falls back to 0 without a call of its own to the broker. Read
+at most every LAG_EVERY seconds: asking the client for each partition's
+position after every poll was a tenth of a busy consumer's CPU, and a
+scrape comes every few seconds at most.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from polyshop_common.kafka_io.processing import Outcome
 from polyshop_common.metrics import metric
 
 FAILED = "failed"  # retried in place: its hand-over to a retry topic failed
+LAG_EVERY = 1.0  # seconds
 
 
 @dataclass(slots=True)
@@ -33,6 +37,7 @@ class ConsumerMetrics:
         self._duration = metric("messaging_process_duration_seconds")
         self._dead_letters = metric("polyshop_dead_letters_total")
         self._lag = metric("polyshop_consumer_lag_records")
+        self._lag_read_at = float("-inf")
 
     @contextmanager
     def timing(self, topic: str) -> Iterator[Timed]:
@@ -49,7 +54,12 @@ class ConsumerMetrics:
                 self._dead_letters.labels(topic, self.group).inc()
 
     def see(self, consumer: Any) -> None:
-        """Set the lag of each partition held whose high watermark is known."""
+        """Set the lag of each partition held whose high watermark is known,
+        unless it was set less than LAG_EVERY seconds ago."""
+        now = time.monotonic()
+        if now - self._lag_read_at < LAG_EVERY:
+            return
+        self._lag_read_at = now
         for partition in consumer.assignment():
             end = consumer.highwater(partition)
             if end is None:
