@@ -19,6 +19,14 @@
  * long) or a service's for this service (`aud` service:THIS, `sub`
  * service:CALLER, at most five minutes long). Anything else is a 401 whose
  * detail says nothing of why: the reason goes to the debug log.
+ *
+ * A client sends the same token with every request until it expires, so
+ * each verdict is kept (the last VERIFIED_TOKENS_KEPT tokens, by use) until
+ * the token's own expiry plus the leeway: checking the signature again was
+ * most of the cost of a request's authentication. A token accepted stays
+ * accepted until then, even if its key leaves the issuer's set; the
+ * lifetime cap bounds that, as it bounds a stolen token. The Python
+ * library keeps verdicts alike.
  */
 import { createRemoteJWKSet, jwtVerify } from 'jose';
 import { readAuthContract } from './events.js';
@@ -55,6 +63,8 @@ export class KeysUnavailable extends HttpProblem {
 // A rule of ours that a token breaks; its message is logged, never answered.
 class Refused extends Error {}
 
+const VERIFIED_TOKENS_KEPT = 1024;
+
 /**
  * @param {object} options
  * @param {string} options.issuer AUTH_ISSUER
@@ -63,10 +73,11 @@ class Refused extends Error {}
  * @param {object} [options.auth] contracts/auth.json (read from the contracts when not given)
  * @param {number} [options.cooldownMs] the least time between two fetches of the keys
  *   for an unknown kid (jose's default: 30 s)
+ * @param {() => number} [options.clock] now, in ms (the kept verdicts' clock)
  * @returns {{verify: (token: string) => Promise<{name: string, isService: boolean}>}}
  */
 export function createTokenVerifier({
-  issuer, service, logger, auth = readAuthContract(), cooldownMs = 30000,
+  issuer, service, logger, auth = readAuthContract(), cooldownMs = 30000, clock = Date.now,
 }) {
   const log = logger.child({ component: 'identity' });
   const metadata = issuerMetadata(issuer, { metadataPath: auth.metadata_path });
@@ -92,11 +103,32 @@ export function createTokenVerifier({
     requiredClaims: ['sub', 'iat', 'exp'],
   };
 
+  // token -> { principal, validUntil (ms) }; a Map keeps insertion order,
+  // so the first entry is the one used longest ago.
+  const verified = new Map();
+  const kept = (token) => {
+    const entry = verified.get(token);
+    if (entry === undefined) return undefined;
+    verified.delete(token);
+    if (clock() >= entry.validUntil) return undefined; // expired: jose says so, and why
+    verified.set(token, entry);
+    return entry.principal;
+  };
+  const keep = (token, principal, exp) => {
+    // jose's rule, as PyJWT's: valid while now < exp + leeway.
+    verified.set(token, { principal, validUntil: (exp + auth.leeway_seconds) * 1000 });
+    if (verified.size > VERIFIED_TOKENS_KEPT) verified.delete(verified.keys().next().value);
+  };
+
   return {
     async verify(token) {
+      const known = kept(token);
+      if (known !== undefined) return known;
       try {
         const { payload } = await jwtVerify(token, key, options);
-        return principalOf(payload, { service, auth });
+        const principal = principalOf(payload, { service, auth });
+        keep(token, principal, payload.exp);
+        return principal;
       } catch (error) {
         if (error instanceof Refused || TOKEN_FAULTS.has(error.code)) {
           log.debug({ reason: error.message }, 'bearer token refused');

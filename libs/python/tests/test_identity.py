@@ -125,6 +125,43 @@ def test_unknown_key_ids_do_not_refetch_on_every_request(issuer, monkeypatch):
     assert len(calls) == 1
 
 
+class CountingKeys:
+    """The issuer's keys, counting how often a signature had to be checked."""
+
+    def __init__(self, issuer_url: str) -> None:
+        self.keys = IssuerKeys(issuer_url)
+        self.asked = 0
+
+    def key_for(self, token: str):
+        self.asked += 1
+        return self.keys.key_for(token)
+
+
+def test_a_token_verified_once_is_not_checked_again_until_it_expires(issuer):
+    now = [time.time()]
+    keys = CountingKeys(issuer.url)
+    orders = TokenVerifier(issuer.url, "orders", keys, clock=lambda: now[0])
+    token = issuer.user_token("alice", ttl=60)
+    for _ in range(3):
+        assert orders.verify(token) == Principal("alice")
+    assert keys.asked == 1
+    assert orders.verify(issuer.user_token("bob")) == Principal("bob")
+    assert keys.asked == 2
+    now[0] += 60 + 5  # exp and the leeway passed, by the verifier's clock: decoded again
+    orders.verify(token)  # (PyJWT, on the real clock, still finds it valid)
+    assert keys.asked == 3
+
+
+def test_a_refused_token_is_refused_every_time(issuer):
+    keys = CountingKeys(issuer.url)
+    orders = TokenVerifier(issuer.url, "orders", keys)
+    forged = issuer.user_token("alice")[:-4] + "AAAA"
+    for _ in range(2):
+        with pytest.raises(InvalidToken):
+            orders.verify(forged)
+    assert keys.asked == 2
+
+
 @pytest.fixture
 def client(issuer):
     app = Flask(__name__)

@@ -179,6 +179,27 @@ describe('the issuer\'s keys', () => {
   });
 });
 
+describe('verdicts kept', () => {
+  test('when a token was verified, then its verdict is kept until it expires, and checked again after', async () => {
+    let clock = Date.now();
+    const keeping = createTokenVerifier({ issuer: issuer.url, service: SERVICE, logger, clock: () => clock });
+    const token = await issuer.userToken('alice', { lifetimeSeconds: 60 });
+    const first = await keeping.verify(token);
+    assert.equal(await keeping.verify(token), first); // the same verdict, not a new check
+    assert.notEqual(await keeping.verify(await issuer.userToken('alice')), first);
+    clock += (60 + auth.leeway_seconds) * 1000; // past exp and the leeway, by the verifier's clock
+    const again = await keeping.verify(token); // (jose, on the real clock, still finds it valid)
+    assert.notEqual(again, first);
+    assert.deepEqual(again, first);
+  });
+
+  test('when a token is refused, then it is refused every time', async () => {
+    const keeping = createTokenVerifier({ issuer: issuer.url, service: SERVICE, logger });
+    const forged = `${(await issuer.userToken('alice')).slice(0, -4)}AAAA`;
+    for (let n = 0; n < 2; n += 1) await assert.rejects(keeping.verify(forged), { status: 401 });
+  });
+});
+
 describe('over HTTP', () => {
   test('when a request has no token, then it gets a 401 problem with a challenge', async () => {
     const response = await whoami();

@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -41,6 +42,7 @@ EXTENSION = "polyshop.identity"
 # An unknown key id refetches the key set at most this often: a stream of
 # made-up key ids must not turn every request into a call to the issuer.
 REFETCH_COOLDOWN_SECONDS = 30.0
+VERIFIED_TOKENS_KEPT = 1024  # verdicts kept, by last use
 
 
 @dataclass(frozen=True)
@@ -206,19 +208,49 @@ def metadata_url(issuer: str, field: str, timeout: float) -> str:
 
 
 class TokenVerifier:
-    """Verifies bearer tokens for one service (or, with service=None, the gateway)."""
+    """Verifies bearer tokens for one service (or, with service=None, the gateway).
 
-    def __init__(self, issuer: str, service: str | None, keys: Any = None) -> None:
+    A client sends the same token with every request until it expires, so
+    each verdict is kept (the last VERIFIED_TOKENS_KEPT tokens, by use) until
+    the token's own expiry: checking the signature again was most of the
+    cost of a request's authentication. A token accepted stays accepted
+    until then, even if its key leaves the issuer's set: the lifetime cap
+    (contracts/auth.json) bounds that, as it bounds a stolen token."""
+
+    def __init__(
+        self,
+        issuer: str,
+        service: str | None,
+        keys: Any = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
         self.issuer = issuer.rstrip("/")
         self.service = service
         self.keys = keys or IssuerKeys(self.issuer)
         self.audiences = [RULES.user_audience]
         if service:
             self.audiences.append(RULES.service_audience(service))
+        self.clock = clock
+        self._verified: OrderedDict[str, tuple[Principal, float]] = OrderedDict()
+        self._lock = threading.Lock()
 
     def verify(self, token: str) -> Principal:
+        with self._lock:
+            kept = self._verified.get(token)
+            if kept is not None:
+                principal, valid_until = kept
+                if self.clock() < valid_until:
+                    self._verified.move_to_end(token)
+                    return principal
+                del self._verified[token]  # expired: decode says so, and why
         claims = decode(token, self.keys.key_for(token), self.issuer, self.audiences)
-        return principal_from_claims(claims, self.service)
+        principal = principal_from_claims(claims, self.service)
+        with self._lock:
+            # PyJWT's rule: valid while now < exp + leeway.
+            self._verified[token] = (principal, claims["exp"] + RULES.leeway_seconds)
+            if len(self._verified) > VERIFIED_TOKENS_KEPT:
+                self._verified.popitem(last=False)
+        return principal
 
 
 def register_identity(app: Any, verifier: TokenVerifier) -> None:
