@@ -34,8 +34,11 @@ CONFIG_DIR = ROOT / "tools" / "kafka"
 # A bounded heap, and the JIT's quick tier only: a broker for a laptop is
 # started often and loaded lightly, and the optimising tier spent more CPU
 # compiling in the first minutes than the broker spent serving (it competed
-# with the services on a 2-core machine).
-JVM_OPTIONS = ["-Xms256m", "-Xmx512m", "-XX:TieredStopAtLevel=1"]
+# with the services on a 2-core machine). The serial collector, and a heap
+# that starts small and grows as needed: measured at 50 orders/s, the
+# broker held about 95 MiB less than with G1 and 256 MiB up front, at the
+# same CPU per order.
+JVM_OPTIONS = ["-Xms64m", "-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
 NO_JAVA = (
     "Kafka needs Java 17 or newer and none was found: install a JDK "
     "(for example `apt-get install openjdk-17-jre-headless`), or run polyshop "

@@ -127,13 +127,20 @@ def gateway_piece(
     return gunicorn_piece("gateway", ROOT / "gateway", port, env)
 
 
+# V8 grows its young generation up to 16 MiB a half-space by default; a
+# service's live heap is about 25 MiB, and the larger young generation only
+# held memory: 4 MiB took about 95 MiB off the three Node.js services after
+# a load of 50 orders/s, at the same CPU per order. The images run the same.
+NODE_FLAGS = ["--max-semi-space-size=4"]
+
+
 def service_piece(name: str, port: int, env: dict[str, str]) -> Piece:
     language, _ = SERVICES[name]
     if language == "python":
         return gunicorn_piece(name, ROOT / "services" / name, port, env)
     return Piece(
         name=name,
-        command=["node", str(ROOT / "node-services" / name / "src" / "server.js")],
+        command=["node", *NODE_FLAGS, str(ROOT / "node-services" / name / "src" / "server.js")],
         ready=http_ok(f"http://127.0.0.1:{port}/readyz"),
         env={"PORT": str(port), **with_secrets(name, env)},
         url=f"http://127.0.0.1:{port}/",
