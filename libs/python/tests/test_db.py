@@ -119,3 +119,30 @@ def test_a_transaction_a_request_left_open_is_rolled_back_when_it_ends(tmp_path)
 def _connection_of(app: Flask) -> sqlite3.Connection:
     with app.app_context():
         return flask_db.get_db()
+
+
+def test_writers_of_one_file_in_one_process_share_a_lock_held_for_the_transaction(tmp_path):
+    first, second = db.connect(tmp_path / "a.db"), db.connect(tmp_path / "a.db")
+    other = db.connect(tmp_path / "b.db")
+    try:
+        assert first.writers is second.writers
+        assert other.writers is not first.writers
+        free: list[bool] = []
+
+        def try_lock() -> None:
+            free.append(first.writers.acquire(blocking=False))
+            if free[-1]:
+                first.writers.release()
+
+        with db.transaction(first):
+            thread = threading.Thread(target=try_lock)
+            thread.start()
+            thread.join()
+        assert free == [False]  # another thread's writer waits on the lock, not on SQLite
+        thread = threading.Thread(target=try_lock)
+        thread.start()
+        thread.join()
+        assert free == [False, True]
+    finally:
+        for conn in (first, second, other):
+            conn.close()
