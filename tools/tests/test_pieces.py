@@ -17,3 +17,8 @@ def test_xdist_workers_choose_from_ranges_that_do_not_overlap():
     ports = [set(range(*r)) for r in ranges]
     assert all(not (a & b) for i, a in enumerate(ports) for b in ports[i + 1 :])
     assert spare_range("") == SPARE_PORTS
+
+
+def test_a_port_is_not_handed_out_twice():
+    ports = [free_port() for _ in range(500)]
+    assert len(set(ports)) == len(ports)

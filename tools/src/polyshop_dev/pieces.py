@@ -40,11 +40,24 @@ SERVICES = {
 SPARE_PORTS = (20000, 32768)
 
 
+# Ports this process handed out. Nothing holds a port between free_port()
+# and the bind, so two pieces of one shop could be handed the same one (it
+# happened: orders and notifications, and orders never started). A port is
+# not handed out twice until half of the range has been.
+_handed: set[int] = set()
+
+
 def free_port() -> int:
-    """A loopback port nothing listens on now, for a piece to bind soon."""
+    """A loopback port nothing listens on now and not handed out before,
+    for a piece to bind soon."""
     low, high = spare_range(os.environ.get("PYTEST_XDIST_WORKER", ""))
+    if len(_handed) >= (high - low) // 2:
+        _handed.clear()
     for _ in range(200):
         port = random.randrange(low, high)
+        if port in _handed:
+            continue
+        _handed.add(port)
         with socket.socket() as sock:
             try:
                 sock.bind(("127.0.0.1", port))
