@@ -29,10 +29,9 @@ if "PROMETHEUS_MULTIPROC_DIR" not in os.environ:
 else:
     _metrics_dir = None
 
-from gateway import close_app  # noqa: E402
 from gateway.config import Config  # noqa: E402
 from polyshop_common.metrics import process_gone, serve_on  # noqa: E402
-from polyshop_common.service import bind_address  # noqa: E402
+from polyshop_common.settings import bind_address  # noqa: E402
 
 _config = Config.from_env()
 
@@ -91,6 +90,8 @@ def worker_exit(server, worker):
     """Stop the worker's background threads when it leaves."""
     app = getattr(worker, "wsgi", None)
     if app is not None:
+        from gateway.app import close_app  # the app is the worker's, never the master's
+
         close_app(app)
 
 

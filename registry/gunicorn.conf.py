@@ -15,7 +15,7 @@ from gevent import monkey
 
 monkey.patch_all()
 
-from polyshop_common.service import bind_address  # noqa: E402
+from polyshop_common.settings import bind_address  # noqa: E402
 from registry.config import Settings  # noqa: E402
 
 _settings = Settings.from_env()

@@ -14,7 +14,7 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from registry import create_app
+from registry.app import create_app
 from registry.config import Settings
 from registry.store import Store
 

@@ -8,7 +8,7 @@ import ipaddress
 
 import pytest
 
-from registry import create_app
+from registry.app import create_app
 from registry.hosts import HostPolicy
 
 # What the tests' resolver answers; any other name does not resolve.

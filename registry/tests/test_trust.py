@@ -7,7 +7,7 @@ import dataclasses
 
 import pytest
 
-from registry import create_app
+from registry.app import create_app
 from registry.store import Store
 
 INSTANCE = "/v1/services/catalog/instances/catalog-a"

@@ -6,7 +6,7 @@ import dataclasses
 
 import pytest
 
-from registry import create_app
+from registry.app import create_app
 
 VALID = {"host": "127.0.0.1", "port": 5001}
 

@@ -6,7 +6,7 @@ import threading
 
 import pytest
 
-from registry import create_app
+from registry.app import create_app
 from registry.models import Limits, Registration
 from registry.store import Store
 

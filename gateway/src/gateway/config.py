@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from gateway.users import Users
-from polyshop_common.identity import RULES
 from polyshop_common.settings import (
     DEVELOPMENT,
     PRODUCTION,
@@ -29,6 +28,7 @@ from polyshop_common.settings import (
     seconds,
 )
 from polyshop_common.signing import Clients, SigningKey
+from polyshop_common.token_rules import RULES
 
 DEFAULT_ROUTES_FILE = Path(__file__).with_name("routes.yaml")
 

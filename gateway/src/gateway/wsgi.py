@@ -1,5 +1,5 @@
 """WSGI entry point: `gunicorn -c gateway/gunicorn.conf.py gateway.wsgi:app`."""
 
-from gateway import create_app
+from gateway.app import create_app
 
 app = create_app()

@@ -24,7 +24,7 @@ import requests
 from flask import Flask
 from werkzeug.serving import make_server
 
-from gateway import close_app, create_app
+from gateway.app import close_app, create_app
 from gateway.config import Config
 from gateway.users import Users
 from polyshop_common.registry import Discovery, Registration, RegistryApi

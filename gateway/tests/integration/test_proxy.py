@@ -8,7 +8,7 @@ import threading
 
 import requests
 
-from gateway import close_app, create_app
+from gateway.app import close_app, create_app
 from polyshop_common.telemetry import untraced
 
 PROBLEM = "application/problem+json"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import yaml
 
-from gateway import close_app, create_app
+from gateway.app import close_app, create_app
 from gateway.config import Config
 from polyshop_common.openapi import flask_operations, openapi_operations
 

@@ -7,7 +7,7 @@ from flask import Flask
 
 from polyshop_common import flask_db, service
 from polyshop_common.problems import register_problem_handlers
-from polyshop_common.settings import ConfigError, EnvReader, ServiceSettings
+from polyshop_common.settings import ConfigError, EnvReader, ServiceSettings, bind_address
 from polyshop_common.testing import DEVELOPMENT_ENV
 
 
@@ -129,5 +129,5 @@ def test_unset_variables_keep_their_defaults():
 
 
 def test_bind_address_brackets_ipv6():
-    assert service.bind_address("::1", 80) == "[::1]:80"
-    assert service.bind_address("127.0.0.1", 80) == "127.0.0.1:80"
+    assert bind_address("::1", 80) == "[::1]:80"
+    assert bind_address("127.0.0.1", 80) == "127.0.0.1:80"

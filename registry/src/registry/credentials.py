@@ -21,7 +21,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
-from registry.validation import SERVICE_NAME
+from registry.models import SERVICE_NAME
 
 SHA256_HEX = re.compile(r"[0-9a-fA-F]{64}")
 FIELDS = {"name", "token_sha256", "services"}

@@ -6,8 +6,11 @@ snapshot handed to a view or the dashboard never changes under its reader.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+
+SERVICE_NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 
 
 @dataclass(frozen=True)

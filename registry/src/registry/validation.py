@@ -15,9 +15,8 @@ from urllib.parse import urlsplit
 
 from polyshop_common.problems import Problem
 from registry.hosts import HostPolicy
-from registry.models import Registration
+from registry.models import SERVICE_NAME, Registration
 
-SERVICE_NAME = re.compile(r"[a-z][a-z0-9-]{0,62}")
 INSTANCE_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 MAX_URL_LENGTH = 2048
 MAX_METADATA_ENTRIES = 32

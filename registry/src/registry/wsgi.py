@@ -1,5 +1,5 @@
 """The WSGI entry point: `gunicorn -c registry/gunicorn.conf.py registry.wsgi:app`."""
 
-from registry import create_app
+from registry.app import create_app
 
 app = create_app()

@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from catalog import create_app
+from catalog.app import create_app
 from catalog.config import Settings
 
 

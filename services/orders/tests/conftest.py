@@ -13,7 +13,7 @@ from typing import Any
 
 import pytest
 
-from orders import create_app
+from orders.app import create_app
 from orders.config import Settings
 from orders.pricing import pick
 from polyshop_common.http_client import ServiceUnavailable

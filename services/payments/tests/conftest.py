@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from payments import create_app
+from payments.app import create_app
 from payments.config import Settings
 
 LIMIT = 50000

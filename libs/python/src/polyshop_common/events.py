@@ -25,6 +25,8 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import best_match
 from referencing import Registry, Resource
 
+from polyshop_common.settings import find_contracts_dir, read_topics
+
 SCHEMA_SUFFIX = ".schema.json"
 SPEC_VERSION = "1.0"
 # An event is a few levels deep; far deeper is garbage, or an attack on the parser.
@@ -37,19 +39,6 @@ class InvalidEvent(ValueError):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def find_contracts_dir(start: Path | None = None) -> Path | None:
-    """The `contracts/` folder of the repository this code runs from, if any.
-
-    Inside a container the library is installed elsewhere: there the
-    service's settings pass CONTRACTS_DIR instead.
-    """
-    here = (start or Path(__file__)).resolve()
-    for folder in here.parents:
-        if (folder / "contracts" / "topics.json").is_file():
-            return folder / "contracts"
-    return None
 
 
 class Contracts:
@@ -175,11 +164,6 @@ def new_event(event_type: str, source: str, subject: str, data: dict[str, Any]) 
         "datacontenttype": "application/json",
         "data": data,
     }
-
-
-def read_topics(directory: Path) -> dict[str, Any]:
-    """contracts/topics.json: the topics, their types, and the retry and dead-letter names."""
-    return json.loads((directory / "topics.json").read_text())
 
 
 def utc_now() -> str:

@@ -12,12 +12,18 @@ and which app it serves:
 
 gunicorn reads a settings file's module-level names; these are listed in
 `__all__`, so the star import brings exactly them.
+
+The master reads this file too, and it only supervises: it imports what
+the settings need and no more. Flask, Kafka, OpenTelemetry and the app are
+imported by the worker, in the hooks below; imported in the master they
+took about 65 MiB in each of five processes, for nothing.
 """
 
 from __future__ import annotations
 
-from polyshop_common.service import bind_address, post_worker_init, worker_exit
-from polyshop_common.settings import ServiceSettings
+from typing import Any
+
+from polyshop_common.settings import ServiceSettings, bind_address
 
 __all__ = [
     "accesslog",
@@ -60,6 +66,18 @@ errorlog = "-"
 # more during the tests); they would all share gunicorn's one default control
 # socket path. polyshop does not use `gunicornc`, so none is opened.
 control_socket_disable = True
+
+
+def post_worker_init(worker: Any) -> None:
+    from polyshop_common import service  # in the worker only: see above
+
+    service.post_worker_init(worker)
+
+
+def worker_exit(server: Any, worker: Any) -> None:
+    from polyshop_common import service
+
+    service.worker_exit(server, worker)
 
 
 def bind_for(settings: ServiceSettings) -> str:

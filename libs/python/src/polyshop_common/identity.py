@@ -33,8 +33,8 @@ import requests
 from flask import current_app, request
 
 from polyshop_common.problems import Problem
-from polyshop_common.settings import read_auth_contract
 from polyshop_common.telemetry import untraced
+from polyshop_common.token_rules import RULES
 
 log = logging.getLogger(__name__)
 
@@ -43,44 +43,6 @@ EXTENSION = "polyshop.identity"
 # made-up key ids must not turn every request into a call to the issuer.
 REFETCH_COOLDOWN_SECONDS = 30.0
 VERIFIED_TOKENS_KEPT = 1024  # verdicts kept, by last use
-
-
-@dataclass(frozen=True)
-class TokenRules:
-    """The numbers of contracts/auth.json, read once."""
-
-    algorithm: str
-    user_audience: str
-    service_prefix: str
-    max_user_seconds: int
-    max_service_seconds: int
-    service_token_seconds: int
-    leeway_seconds: int
-    metadata_path: str
-    jwks_path: str
-    service_token_path: str
-
-    @classmethod
-    def load(cls) -> TokenRules:
-        c = read_auth_contract()
-        return cls(
-            algorithm=c["algorithm"],
-            user_audience=c["user_audience"],
-            service_prefix=c["service_prefix"],
-            max_user_seconds=c["max_user_token_seconds"],
-            max_service_seconds=c["max_service_token_seconds"],
-            service_token_seconds=c["service_token_seconds"],
-            leeway_seconds=c["leeway_seconds"],
-            metadata_path=c["metadata_path"],
-            jwks_path=c["jwks_path"],
-            service_token_path=c["service_token_path"],
-        )
-
-    def service_audience(self, service: str) -> str:
-        return self.service_prefix + service
-
-
-RULES = TokenRules.load()
 
 
 @dataclass(frozen=True)

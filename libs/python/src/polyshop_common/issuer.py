@@ -19,7 +19,6 @@ from urllib.parse import unquote_plus
 
 from flask import Blueprint, Flask, current_app, request
 
-from polyshop_common.identity import RULES
 from polyshop_common.problems import Problem
 from polyshop_common.signing import (
     ClientRefused,
@@ -29,6 +28,7 @@ from polyshop_common.signing import (
     jwks,
     service_claims,
 )
+from polyshop_common.token_rules import RULES
 
 EXTENSION = "polyshop.issuer"
 

@@ -41,7 +41,7 @@ from prometheus_client import (
     start_http_server,
 )
 
-from polyshop_common.events import find_contracts_dir
+from polyshop_common.settings import find_contracts_dir
 
 METRICS_PATH = "/metrics"
 # The text format every Prometheus reads, and the one prom-client serves: the

@@ -212,7 +212,3 @@ def worker_exit(_server: Any, worker: Any) -> None:
     if isinstance(getattr(worker, "wsgi", None), Flask):
         runtime_of(worker.wsgi).stop()
     stop_tracing()  # after the relay and the consumer: their last spans go out too
-
-
-def bind_address(host: str, port: int) -> str:
-    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

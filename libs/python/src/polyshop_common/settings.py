@@ -25,8 +25,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
-from polyshop_common.events import find_contracts_dir, read_topics
-
 T = TypeVar("T")
 WILDCARD_HOSTS = ("0.0.0.0", "::")
 LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
@@ -252,3 +250,26 @@ def seconds(raw: str) -> float:
     if not math.isfinite(value) or value <= 0:
         raise ValueError("expected a positive number of seconds, such as 2 or 0.5")
     return value
+
+
+def find_contracts_dir(start: Path | None = None) -> Path | None:
+    """The `contracts/` folder of the repository this code runs from, if any.
+
+    Inside a container the library is installed elsewhere: there the
+    service's settings pass CONTRACTS_DIR instead.
+    """
+    here = (start or Path(__file__)).resolve()
+    for folder in here.parents:
+        if (folder / "contracts" / "topics.json").is_file():
+            return folder / "contracts"
+    return None
+
+
+def read_topics(directory: Path) -> dict[str, Any]:
+    """contracts/topics.json: the topics, their types, and the retry and dead-letter names."""
+    return json.loads((directory / "topics.json").read_text())
+
+
+def bind_address(host: str, port: int) -> str:
+    """gunicorn's `bind` for a host and port: IPv6 addresses in brackets."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"

@@ -20,7 +20,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from jwt.algorithms import OKPAlgorithm
 
-from polyshop_common.identity import RULES
+from polyshop_common.token_rules import RULES
 
 
 class SigningKey:

@@ -1,5 +1,5 @@
 """The WSGI entry point: `gunicorn -c services/catalog/gunicorn.conf.py catalog.wsgi:app`."""
 
-from catalog import create_app
+from catalog.app import create_app
 
 app = create_app()
