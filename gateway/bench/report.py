@@ -45,7 +45,7 @@ def checks(medians: dict[str, dict[str, Result]], rounds) -> list[tuple[str, str
     ]
 
 
-def write_report(path: Path, rounds, medians, args) -> str:
+def write_report(path: Path, rounds, medians, args, reruns: list[str]) -> str:
     lines = [
         "# Gateway benchmark",
         "",
@@ -60,6 +60,11 @@ def write_report(path: Path, rounds, medians, args) -> str:
         "route, *gateway, authenticated* one that needs a user's token, sent with every "
         "request and checked (EdDSA signature, issuer, audience, expiry) on every one. "
         f"Extra gateway gunicorn arguments: `{args.gateway_args or 'none'}`.",
+        "",
+        "A round in which any target fell below 0.8 x its median throughput is run again, "
+        f"at most {args.reruns} times; rounds run again in this run: "
+        + (f"{len(reruns)}: " + "; ".join(reruns) if reruns else "none")
+        + ". The stability check below is of the rounds as finally kept.",
         "",
         "| target | req/s (32 conn) | p50 ms (32) | p99 ms (32) | p50 ms (1 conn) | p99 ms (1) "
         "| errors |",

@@ -63,3 +63,16 @@ def stable(results: list[Result]) -> bool:
     """No round's throughput below 0.8 of the median."""
     middle = statistics.median(r.rps for r in results)
     return all(r.rps >= 0.8 * middle for r in results)
+
+
+def disturbed(rounds: dict[str, dict[str, list[Result]]]) -> tuple[int, str] | None:
+    """The first round (its index, and why) in which a target's throughput,
+    at 32 or at 1 connection, fell below 0.8 of its median; None if none."""
+    for target, runs in rounds.items():
+        for kind, results in runs.items():
+            middle = statistics.median(r.rps for r in results)
+            for number, result in enumerate(results):
+                if result.rps < 0.8 * middle:
+                    why = f"{target}, {kind}: {result.rps:,.0f} req/s, median {middle:,.0f}"
+                    return number, why
+    return None
