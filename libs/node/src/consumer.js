@@ -15,10 +15,12 @@
  *      of the event id into processed_events: a redelivered or retried event
  *      finds its id there and changes nothing;
  *   5. only then is the offset committed (at-least-once: a crash before the
- *      commit redelivers, step 4 makes that harmless), at intervals rather
- *      than per record or batch, since a commit is a broker round trip
- *      (commits.js). The loop emits 'record' as each record is done; its
- *      offset is committed within COMMIT_EVERY_MS after.
+ *      commit redelivers, step 4 makes that harmless). Records come in
+ *      batches per partition; the offset after the last one done is
+ *      committed once per batch, not once per record: a commit is a broker
+ *      round trip, and at a few hundred events a second one per record was
+ *      most of the consumer's time. The loop emits 'record' as each record
+ *      is done; the offset commit follows at the end of the batch.
  *
  * A handler that fails, for whatever reason, does not hold its partition:
  * waiting for one event would stall every later event of the partition,
@@ -48,7 +50,6 @@
 import { EventEmitter } from 'node:events';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from './backoff.js';
-import { Commits } from './commits.js';
 import { ConsumerMetrics } from './consumer-metrics.js';
 import { markProcessed, PROCESSED_EVENTS_TABLE, wasProcessed } from './db.js';
 import { isTransient } from './errors.js';
@@ -71,7 +72,6 @@ export class ConsumerLoop extends EventEmitter {
   #kafka; #groupId; #topics; #handlers; #db; #contracts; #producer; #retryDelays; #expiry; #log;
   #metrics;
   #consumer = null;
-  #commits = null;
   #connecting = null;
   #running = false;
   #stopping = false;
@@ -138,7 +138,6 @@ export class ConsumerLoop extends EventEmitter {
     // A connect attempt to an unreachable broker can take seconds to fail;
     // do not wait for it: it sees #stopping and cleans up after itself.
     await Promise.race([this.#connecting, sleep(STOP_CONNECT_WAIT_MS)]);
-    await this.#commits?.commit(); // what is done is not read again
     await this.#consumer?.disconnect();
     this.#cancelResumes();
     this.#log.info('consumer stopped');
@@ -165,15 +164,7 @@ export class ConsumerLoop extends EventEmitter {
     this.#throwIfStopping();
     const consumer = this.#kafka.consumer({ groupId: this.#groupId, ...CONSUMER_SETTINGS });
     this.#consumer = consumer;
-    this.#commits?.forget();
-    const commits = new Commits({
-      commit: (offsets) => consumer.commitOffsets(offsets), log: this.#log,
-    });
-    this.#commits = commits;
     consumer.on(consumer.events.CRASH, ({ payload }) => this.#onCrash(payload));
-    consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
-      commits.assigned(payload.memberAssignment);
-    });
     await consumer.connect();
     this.#throwIfStopping();
     // fromBeginning applies only to a group without committed offsets.
@@ -205,7 +196,7 @@ export class ConsumerLoop extends EventEmitter {
   }
 
   // In offset order; stops early on a rebalance (isStale), a stop, or a
-  // retry record not due yet, with what is done so far to commit: the rest
+  // retry record not due yet, and commits what is done so far: the rest
   // goes to whoever owns the partition next, or to this loop once it is due.
   async #onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) {
     const { topic, partition } = batch;
@@ -225,14 +216,12 @@ export class ConsumerLoop extends EventEmitter {
       const outcome = await this.#consume(message, context, level, heartbeat);
       if (outcome === undefined) break; // stopping: leave the offset uncommitted
       resolveOffset(message.offset);
-      this.#commits.done(topic, partition, message.offset);
       next = (BigInt(message.offset) + 1n).toString();
       this.emit('record', { ...context, ...outcome });
       await heartbeat();
     }
     this.#metrics.seeBatch(batch, next);
-    // stop() leaves the group once this batch is over: commit before that.
-    if (this.#stopping) await this.#commits.commit();
+    if (next !== null) await this.#consumer.commitOffsets([{ topic, partition, offset: next }]);
     if (waiting) this.#pauseUntilDue(waiting, pause);
   }
 

@@ -2,12 +2,11 @@
 closes cleanly on `stop()`.
 
 At-least-once, as in confluent-kafka's examples: a record's offset is
-committed only after its work is durable, at intervals (commits.py). A
-record whose handler failed is durable elsewhere once its copy is on a retry
-topic, so the partition moves on; only when the broker refuses that copy
-does the loop seek back to the record and retry it after a backoff. While
-the broker is unreachable at start-up the loop keeps trying instead of
-crashing the service.
+committed only after its work is durable. A record whose handler failed is
+durable elsewhere once its copy is on a retry topic, so the partition moves
+on; only when the broker refuses that copy does the loop seek back to the
+record and retry it after a backoff. While the broker is unreachable at
+start-up the loop keeps trying instead of crashing the service.
 
 A retry copy read before it is due is not waited for in the loop, which
 would stall every partition: its partition alone is paused, rewound to it,
@@ -23,15 +22,14 @@ from pathlib import Path
 from typing import Any
 
 from kafka import KafkaConsumer
-from kafka.errors import KafkaError
-from kafka.structs import TopicPartition
+from kafka.errors import CommitFailedError, KafkaError
+from kafka.structs import OffsetAndMetadata, TopicPartition
 
 from polyshop_common import db
 from polyshop_common.backoff import Backoff
 from polyshop_common.errors import TransientError
 from polyshop_common.events import Contracts
 from polyshop_common.kafka_io import spans
-from polyshop_common.kafka_io.commits import Commits
 from polyshop_common.kafka_io.consumer_metrics import ConsumerMetrics
 from polyshop_common.kafka_io.processing import Handler, Outcome, RecordProcessor
 from polyshop_common.kafka_io.producer import Producer, reachable
@@ -39,8 +37,6 @@ from polyshop_common.kafka_io.retries import Pauses, Retries
 from polyshop_common.settings import DEFAULT_RETRY_DELAYS
 
 log = logging.getLogger(__name__)
-
-SETTLE_MS = 3000  # how long a stopping loop waits for a rebalance in progress
 
 CONSUMER_SETTINGS = {
     "enable_auto_commit": False,  # we commit after the work is durable
@@ -163,39 +159,26 @@ class ConsumerLoop:
             expiry=self.expiry,
         )
         self._paused.clear()  # a new consumer starts with no partition paused
-        commits = Commits()
         self._running.set()
         failures = 0
         try:
             while not self._stop.is_set():
-                timeout_ms = commits.wait_ms(self._resume_due(consumer))
+                timeout_ms = self._resume_due(consumer)
                 batches = consumer.poll(timeout_ms=timeout_ms)
-                done = self._process_batches(consumer, processor, batches, commits)
-                commits.commit_if_due(consumer)
+                done = self._process_batches(consumer, processor, batches)
                 self._metrics.see(consumer)
                 if done:
                     failures = 0
                     continue
                 self._stop.wait(self._backoff.delay(failures))
                 failures += 1
-            self._commit_before_leaving(consumer, commits)
         finally:
             conn.close()
 
-    def _commit_before_leaving(self, consumer: Any, commits: Commits) -> None:
-        """What is done is not read again after a stop. A commit refused
-        because the group is rebalancing succeeds once this member has
-        rejoined: one more poll lets it; what that poll returns is left
-        uncommitted, for the partitions' next owner."""
-        if not commits.commit(consumer):
-            consumer.poll(timeout_ms=SETTLE_MS)
-            commits.commit(consumer)
-
-    def _process_batches(
-        self, consumer: Any, processor: RecordProcessor, batches: dict, commits: Commits
-    ) -> bool:
+    def _process_batches(self, consumer: Any, processor: RecordProcessor, batches: dict) -> bool:
         """Process what one poll returned; False if a record must be retried in place."""
         all_done = True
+        done: dict[TopicPartition, OffsetAndMetadata] = {}
         for partition, records in batches.items():
             for record in records:
                 if self._stop.is_set():
@@ -215,9 +198,13 @@ class ConsumerLoop:
                     consumer.seek(partition, record.offset)
                     all_done = False
                     break
-                commits.done(partition, record.offset)
+                done[partition] = OffsetAndMetadata(record.offset + 1, "", -1)
                 if outcome is Outcome.HANDLED:
                     self._on_handled()
+        # One commit per poll, for every partition, after every record before
+        # it is durable: at-least-once, without a broker round trip per record.
+        if done:
+            self._commit(consumer, done)
         return all_done
 
     def _process(self, processor: RecordProcessor, record: Any) -> Outcome:
@@ -244,3 +231,10 @@ class ConsumerLoop:
         if due := [partition for partition in self._paused.take_due(now) if partition in assigned]:
             consumer.resume(*due)
         return self._paused.wait_ms(now, self._poll_timeout_ms)
+
+    def _commit(self, consumer: Any, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+        try:
+            consumer.commit(offsets)
+        except (CommitFailedError, KafkaError) as error:
+            # The work is durable and idempotent: a redelivery after this changes nothing.
+            log.warning("offset commit failed: %s", error)
