@@ -30,7 +30,7 @@ else:
     _metrics_dir = None
 
 from gateway.config import Config  # noqa: E402
-from polyshop_common.metrics import process_gone, serve_on  # noqa: E402
+from polyshop_common.metrics_port import process_gone, serve_on  # noqa: E402
 from polyshop_common.settings import bind_address  # noqa: E402
 
 _config = Config.from_env()

@@ -11,21 +11,14 @@ Trace Context Level 2), so a client can open the trace of what it just did.
 
 from __future__ import annotations
 
-import random
 import re
 
 from flask import Flask, Response, g, request
 
+from gateway.ids import random_hex
 from polyshop_common.telemetry import carrier
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
-
-
-def random_hex(bits: int) -> str:
-    """Unique enough for correlation, and no system call per id (unlike
-    `uuid4` or `secrets`): ids are not secrets. `random` is reseeded in each
-    forked worker, so workers do not repeat each other's ids."""
-    return f"{random.getrandbits(bits):0{bits // 4}x}"
 
 
 def register_request_id(app: Flask) -> None:

@@ -22,8 +22,8 @@ from gunicorn.http.errors import (
 )
 from gunicorn.workers.ggevent import GeventWorker
 
-from gateway.request_id import random_hex
-from polyshop_common.problems import raw_problem
+from gateway.ids import random_hex
+from polyshop_common.problem_json import raw_problem
 
 log = logging.getLogger(__name__)
 

@@ -26,7 +26,7 @@ from typing import Any
 import gevent
 from gunicorn.workers.ggevent import GeventPyWSGIWorker, PyWSGIHandler, PyWSGIServer
 
-from polyshop_common.problems import raw_problem
+from polyshop_common.problem_json import raw_problem
 from registry.context import EXTENSION
 
 OVERFLOW_GREENLETS = 256  # beyond the cap, to turn connections away

@@ -11,7 +11,7 @@ template; `serve_metrics(app)` answers `GET /metrics` on a service's port.
 A piece with several worker processes (the gateway) sets
 PROMETHEUS_MULTIPROC_DIR before it imports this module: prometheus-client
 then keeps each process's values in files there, and its master serves
-their sum on a port of its own (`serve_on`).
+their sum on a port of its own (polyshop_common.metrics_port).
 """
 
 from __future__ import annotations
@@ -38,7 +38,6 @@ from prometheus_client import (
     disable_created_metrics,
     generate_latest,
     multiprocess,
-    start_http_server,
 )
 
 from polyshop_common.settings import find_contracts_dir
@@ -86,20 +85,6 @@ def exposition() -> tuple[bytes, str]:
         multiprocess.MultiProcessCollector(registry)
         return generate_latest(registry), TEXT_FORMAT
     return generate_latest(REGISTRY), TEXT_FORMAT
-
-
-def serve_on(host: str, port: int) -> None:
-    """Answer GET /metrics on a port of its own, from a background thread
-    (the gateway's gunicorn master)."""
-    registry = CollectorRegistry()
-    multiprocess.MultiProcessCollector(registry)
-    start_http_server(port, host, registry)
-
-
-def process_gone(pid: int) -> None:
-    """Drop the live gauges of a worker process that exited."""
-    if "PROMETHEUS_MULTIPROC_DIR" in os.environ:
-        multiprocess.mark_process_dead(pid)
 
 
 def time_requests(app: Flask, route_of: Callable[[], str | None] | None = None) -> None:

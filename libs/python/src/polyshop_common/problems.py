@@ -7,15 +7,13 @@ own or Werkzeug's (404, 405, 413, 415, an unhandled exception), an
 
 from __future__ import annotations
 
-import json
 import logging
-from http import HTTPStatus
 from typing import Any
 
 from flask import Flask, Response, jsonify, request
 from werkzeug.exceptions import HTTPException, InternalServerError
 
-PROBLEM_CONTENT_TYPE = "application/problem+json"
+from polyshop_common.problem_json import PROBLEM_CONTENT_TYPE, problem_body
 
 log = logging.getLogger(__name__)
 
@@ -48,12 +46,7 @@ def problem_response(
     headers: dict[str, str] | None = None,
     **extensions: Any,
 ) -> Response:
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    body["instance"] = request.path
-    body.update(extensions)
-    response = jsonify(body)
+    response = jsonify(problem_body(status, title, detail, instance=request.path, **extensions))
     response.status_code = status
     response.content_type = PROBLEM_CONTENT_TYPE
     for name, value in (headers or {}).items():
@@ -86,23 +79,3 @@ def _from_http_exception(error: HTTPException) -> Response:
 def _from_unexpected(error: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path)
     return _from_http_exception(InternalServerError())
-
-
-def raw_problem(
-    status: int, title: str, detail: str | None = None, headers: dict[str, str] | None = None
-) -> bytes:
-    """A whole HTTP/1.1 problem+json response as bytes, for a server to send
-    before (or without) the app: a request its parser refused, a connection
-    over its cap. The connection closes after it."""
-    body: dict[str, Any] = {"type": "about:blank", "title": title, "status": status}
-    if detail:
-        body["detail"] = detail
-    payload = json.dumps(body).encode()
-    lines = [
-        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
-        f"Content-Type: {PROBLEM_CONTENT_TYPE}",
-        f"Content-Length: {len(payload)}",
-        "Connection: close",
-        *(f"{name}: {value}" for name, value in (headers or {}).items()),
-    ]
-    return "\r\n".join(lines).encode("latin-1") + b"\r\n\r\n" + payload
