@@ -5,8 +5,15 @@
  * request path), taken in turn (round robin). A call that cannot reach its
  * instance (refused, reset, timed out) is tried once more on another one;
  * an instance that answered, even with an error status, has answered, and
- * its answer is the caller's to judge (`UpstreamError`).
+ * its answer is the caller's to judge (`UpstreamError`). An answer broken
+ * off before its body came whole counts as no answer.
+ *
+ * Calls go through `node:http` with kept-alive connections, not `fetch`:
+ * undici's fetch and `AbortSignal.timeout` cost notifications a quarter of
+ * its CPU per order, and a `DOMException` per call when the unneeded timer
+ * fired, which grew its heap under load (docs/benchmarks/profile.md).
  */
+import http from 'node:http';
 import { TransientError } from './errors.js';
 
 /** No instance of the service is known, or none of those tried answered. */
@@ -48,6 +55,7 @@ export function createServiceClient({ discovery, service, timeoutMs = 2000, logg
 export class ServiceClient {
   #discovery; #service; #timeoutMs; #log;
   #next = 0;
+  #agent = new http.Agent({ keepAlive: true });
 
   constructor({ discovery, service, timeoutMs, logger }) {
     this.#discovery = discovery;
@@ -88,13 +96,14 @@ export class ServiceClient {
     let lastError;
     for (const instance of candidates) {
       const url = `http://${instance.host}:${instance.port}${path}`;
-      let response;
+      let answer;
       try {
-        response = await fetch(url, {
+        answer = await exchange(url, {
           method,
           headers: { accept: 'application/json', ...headers },
           body,
-          signal: AbortSignal.timeout(this.#timeoutMs),
+          agent: this.#agent,
+          timeoutMs: this.#timeoutMs,
         });
       } catch (error) {
         lastError = error;
@@ -102,9 +111,14 @@ export class ServiceClient {
         this.#log.warn({ err: error, instance_id: instanceId }, 'instance did not answer');
         continue;
       }
-      return readAnswer(this.#service, response);
+      return readAnswer(this.#service, answer);
     }
     throw new ServiceUnavailable(this.#service, 'no instance answered', { cause: lastError });
+  }
+
+  /** Close the kept-alive connections (a service that stops). */
+  close() {
+    this.#agent.destroy();
   }
 
   // Up to `count` different instances, starting with the next in turn.
@@ -117,15 +131,47 @@ export class ServiceClient {
   }
 }
 
-async function readAnswer(service, response) {
-  const text = await response.text();
+/**
+ * One request and its whole answer, or an error: refused, reset, broken off,
+ * or no whole answer within `timeoutMs`.
+ * @returns {Promise<{status: number, text: string}>}
+ */
+function exchange(url, { method, headers, body, agent, timeoutMs }) {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method, headers, agent }, (response) => {
+      const chunks = [];
+      response.on('data', (chunk) => chunks.push(chunk));
+      response.on('end', () => {
+        clearTimeout(timer);
+        if (!response.complete) {
+          reject(new Error('the answer was broken off'));
+          return;
+        }
+        resolve({ status: response.statusCode, text: Buffer.concat(chunks).toString('utf8') });
+      });
+      response.on('error', fail);
+    });
+    const timer = setTimeout(() => {
+      request.destroy(new Error(`no answer within ${timeoutMs} ms`));
+    }, timeoutMs);
+    function fail(error) {
+      clearTimeout(timer);
+      reject(error);
+    }
+    request.on('error', fail);
+    request.end(body);
+  });
+}
+
+function readAnswer(service, { status, text }) {
+  const ok = status >= 200 && status < 300;
   let body;
   try {
     body = text ? JSON.parse(text) : null;
   } catch {
     // Not JSON (an error page from a proxy, say): an answer, but not a usable one.
-    throw new UpstreamError(service, response.status, text.slice(0, 500));
+    throw new UpstreamError(service, status, text.slice(0, 500));
   }
-  if (!response.ok) throw new UpstreamError(service, response.status, body);
+  if (!ok) throw new UpstreamError(service, status, body);
   return body;
 }

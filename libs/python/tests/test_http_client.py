@@ -46,6 +46,26 @@ def closed_port_instance():
     return {"host": "127.0.0.1", "port": port, "instance_id": "gone"}
 
 
+@pytest.fixture
+def broken_instance():
+    """Answers every request with half a body, then closes the connection."""
+    listener = socket.create_server(("127.0.0.1", 0))
+
+    def answer_badly():
+        while True:
+            try:
+                connection, _ = listener.accept()
+            except OSError:
+                return
+            with connection:
+                connection.recv(65536)
+                connection.sendall(b'HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n{"name": ')
+
+    threading.Thread(target=answer_badly, daemon=True).start()
+    yield {"host": "127.0.0.1", "port": listener.getsockname()[1], "instance_id": "broken"}
+    listener.close()
+
+
 def test_requests_take_turns_over_the_instances(serve):
     discovery = FakeDiscovery({"catalog": [serve("a"), serve("b")]})
     client = ServiceClient(discovery, "catalog")
@@ -75,3 +95,8 @@ def test_a_token_factory_signs_each_call(serve):
         FakeDiscovery({"orders": [serve("a")]}), "orders", token=lambda: "service-jwt"
     )
     assert client.get("/whoami").json()["auth"] == "Bearer service-jwt"
+
+
+def test_when_an_answer_is_broken_off_then_another_instance_answers(serve, broken_instance):
+    client = ServiceClient(FakeDiscovery({"catalog": [broken_instance, serve("b")]}), "catalog")
+    assert client.get("/whoami").json()["name"] == "b"

@@ -37,7 +37,10 @@ runService({
     });
     // A handled event may have added an outbox row: publish it now, not at the next poll.
     consumer.on('record', ({ outcome }) => outcome === 'handled' && relay.wake());
-    const watchOrders = { start: () => discovery.start(), stop: () => discovery.close() };
+    const watchOrders = {
+      start: () => discovery.start(),
+      stop: () => { discovery.close(); orders.close(); },
+    };
     return { consumer, helpers: [watchOrders, relay] };
   },
   createApp,

@@ -76,6 +76,27 @@ test('when the first instance times out, then another one answers', async () => 
   assert.deepEqual(await client.getJson('/orders/1'), { from: 'b' });
 });
 
+test('when an answer is broken off, then another instance answers', async () => {
+  const broken = await instance('broken', (req, res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+    res.write('{"from": ');
+    setImmediate(() => res.socket.destroy());
+  });
+  const b = await instance('b', json(200, { from: 'b' }));
+  assert.deepEqual(await clientFor([broken, b]).getJson('/orders/1'), { from: 'b' });
+});
+
+test('when calls follow each other, then they share one kept-alive connection', async () => {
+  const a = await instance('a', json(200, {}));
+  let connections = 0;
+  servers.at(-1).on('connection', () => { connections += 1; });
+  const client = clientFor([a]);
+  for (let i = 0; i < 3; i += 1) await client.postJson('/orders', { n: i });
+  client.close();
+  assert.equal(a.seen.length, 3);
+  assert.equal(connections, 1);
+});
+
 test('when no instance answers, then ServiceUnavailable is thrown', async () => {
   const client = clientFor([await deadInstance(), await deadInstance()]);
   await assert.rejects(client.getJson('/orders/1'), ServiceUnavailable);

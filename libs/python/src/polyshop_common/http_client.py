@@ -1,8 +1,9 @@
 """Calling another service through client-side discovery.
 
 The instance comes from the Discovery cache (no registry call on the request
-path), chosen round robin. A connect error or timeout is retried once on
-another instance; when no instance answers, `ServiceUnavailable`.
+path), chosen round robin. A connect error, a timeout or an answer broken
+off before its body came whole is retried once on another instance; when no
+instance answers, `ServiceUnavailable`.
 """
 
 from __future__ import annotations
@@ -20,6 +21,9 @@ from polyshop_common.registry import Discovery
 log = logging.getLogger(__name__)
 
 ATTEMPTS = 2  # the first instance, then one other
+# Refused, reset, too slow, or broken off mid-body (requests reports a body
+# shorter than its Content-Length as a ChunkedEncodingError).
+NO_ANSWER = (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)
 
 
 class ServiceUnavailable(TransientError):
@@ -57,7 +61,7 @@ class ServiceClient:
             url = f"http://{instance['host']}:{instance['port']}{path}"
             try:
                 return self._session.request(method, url, **kwargs)
-            except (requests.ConnectionError, requests.Timeout) as error:
+            except NO_ANSWER as error:
                 log.warning(
                     "%s did not answer: %s",
                     self.service,
