@@ -8,42 +8,29 @@ from __future__ import annotations
 import logging
 import time
 
-from flask import Flask, Response, g, request
-
 from gateway.balancer import instance_key
+from gateway.call import Call
 
 log = logging.getLogger("gateway.access")
 
 
-def register_access_log(app: Flask) -> None:
-    app.before_request(start_clock)
-    app.after_request(write_line)
-
-
-def start_clock() -> None:
-    g.started = time.perf_counter()
-
-
-def write_line(response: Response) -> Response:
-    started = g.get("started", time.perf_counter())
-    route = g.get("route")
-    upstream = g.get("upstream")
+def write_line(call: Call, status: int, cache: str | None) -> None:
+    request = call.request
     log.info(
         "%s %s %s",
         request.method,
         request.path,
-        response.status_code,
+        status,
         extra={
             "method": request.method,
             "path": request.path,
-            "status": response.status_code,
-            "duration_ms": round((time.perf_counter() - started) * 1000, 2),
-            "request_id": g.get("request_id"),
+            "status": status,
+            "duration_ms": round((time.perf_counter() - call.started) * 1000, 2),
+            "request_id": call.request_id,
             "client": request.remote_addr,
-            "user": g.get("user"),
-            "route_service": route.service if route else None,
-            "upstream": instance_key(upstream) if upstream else None,
-            "cache": response.headers.get("X-Cache"),
+            "user": call.user,
+            "route_service": call.route.service if call.route else None,
+            "upstream": instance_key(call.upstream) if call.upstream else None,
+            "cache": cache,
         },
     )
-    return response

@@ -1,15 +1,16 @@
 """polyshop's API gateway: the one public door of the system.
 
-`create_app` reads as the gateway's table of contents. The `register_*`
-calls below add, in order, the steps every request goes through; each policy
-is one module, and leaving out its line turns it off:
+`create_app` reads as the gateway's table of contents. Every request but
+the gateway's own endpoints goes through `Edge` (edge.py), which runs the
+policy steps in order, each one module:
 
-    access log -> request id -> front door -> route -> auth -> rate limit -> cache -> proxy
+    request id -> front door -> route -> auth -> rate limit -> cache -> compose or proxy
 
-Beside them the gateway answers a few paths itself: health, its status
-(counted per route after every request), tokens and the issuer's public
-keys (docs/security.md), and one composed view. Its metrics are timed for
-every request and served on a port of their own (metrics.py).
+and writes an access line, the request's metrics and its count on the
+status board. The gateway answers a few paths itself, as a Flask app
+behind the same edge: health, its status, tokens and the issuer's public
+keys (docs/security.md). Its metrics are served on a port of their own
+(metrics.py).
 """
 
 from __future__ import annotations
@@ -18,20 +19,18 @@ from typing import Any
 
 from flask import Flask
 
-from gateway.access_log import register_access_log
-from gateway.auth import LoginLimiter, register_auth
+from gateway.auth import LoginLimiter, own_token_verifier, register_auth
 from gateway.balancer import make_balancer
 from gateway.breaker import Breakers
-from gateway.cache import ResponseCache, register_cache
-from gateway.compose import Composer, register_compose
+from gateway.cache import ResponseCache
+from gateway.compose import Composer
 from gateway.config import Config
+from gateway.edge import Edge
 from gateway.front_door import register_front_door
 from gateway.health import register_health
 from gateway.metrics import breaker_changed, register_metrics
-from gateway.proxy import register_proxy
-from gateway.ratelimit import RateLimiter, register_rate_limit
-from gateway.request_id import register_request_id
-from gateway.routes import load_routes, register_routes
+from gateway.ratelimit import RateLimiter
+from gateway.routes import load_routes
 from gateway.status import StatusBoard, Traffic, register_status
 from gateway.upstreams import Upstreams, make_pools
 from polyshop_common.issuer import Issuer
@@ -63,16 +62,18 @@ def create_app(config: Config | None = None, discovery: Any = None) -> Flask:
     instrument_app(app, "gateway")
     register_metrics(app)
     app.config["GATEWAY"] = config
+    app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     register_problem_handlers(app)
-    register_access_log(app)
-    register_request_id(app)
     register_front_door(app)
     register_health(app, discovery)
-    register_status(app, StatusBoard(Traffic(routes), upstreams))
-    register_routes(app, routes)
+    traffic = Traffic(routes)
+    register_status(app, StatusBoard(traffic, upstreams))
+    issuer = Issuer(config.issuer.rstrip("/"), config.signing_key, config.clients)
+    verifier = own_token_verifier(issuer)
     register_auth(
         app,
-        Issuer(config.issuer.rstrip("/"), config.signing_key, config.clients),
+        issuer,
+        verifier,
         config.users,
         config.jwt_ttl_seconds,
         LoginLimiter(
@@ -81,10 +82,19 @@ def create_app(config: Config | None = None, discovery: Any = None) -> Flask:
             config.login_window_seconds,
         ),
     )
-    register_rate_limit(app, RateLimiter())
-    register_cache(app, ResponseCache())
-    register_compose(app, Composer(upstreams, routes))
-    register_proxy(app, upstreams, config.max_body_bytes)
+    app.extensions["gateway.upstreams"] = upstreams
+    composer = app.extensions["gateway.compose"] = Composer(upstreams, routes)
+    app.wsgi_app = Edge(  # type: ignore[method-assign]
+        app.wsgi_app,
+        routes=routes,
+        verifier=verifier,
+        limiter=RateLimiter(),
+        cache=ResponseCache(),
+        composer=composer,
+        upstreams=upstreams,
+        traffic=traffic,
+        max_body_bytes=config.max_body_bytes,
+    )
     return app
 
 

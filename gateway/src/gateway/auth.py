@@ -24,8 +24,9 @@ from collections import deque
 from collections.abc import Callable
 
 import jwt
-from flask import Blueprint, Flask, current_app, g, request
+from flask import Blueprint, Flask, current_app, request
 
+from gateway.call import Call
 from gateway.users import Users
 from polyshop_common.identity import (
     InvalidToken,
@@ -129,14 +130,23 @@ class UserTokens:
         return self.issuer.key.sign(claims)
 
 
+def own_token_verifier(issuer: Issuer) -> TokenVerifier:
+    """Checks user tokens this gateway signed, with its own keys."""
+    return TokenVerifier(issuer.url, None, OwnKeys(issuer))
+
+
 def register_auth(
-    app: Flask, issuer: Issuer, users: Users, ttl_seconds: int, limiter: LoginLimiter
+    app: Flask,
+    issuer: Issuer,
+    verifier: TokenVerifier,
+    users: Users,
+    ttl_seconds: int,
+    limiter: LoginLimiter,
 ) -> None:
     app.extensions[EXTENSION] = (UserTokens(issuer, users, ttl_seconds), limiter)
     register_issuer(app, issuer)
-    register_identity(app, TokenVerifier(issuer.url, None, OwnKeys(issuer)))
+    register_identity(app, verifier)
     app.register_blueprint(bp)
-    app.before_request(authenticate)
 
 
 @bp.post("/auth/token")
@@ -175,18 +185,16 @@ def _json_body() -> object:
         return None
 
 
-def authenticate() -> None:
+def authenticate(verifier: TokenVerifier, call: Call) -> None:
     """Policy step: on a route that needs auth, find the user or answer 401."""
-    g.user = None
-    route = g.get("route")
-    if route is None or not route.auth:
+    if call.route is None or not call.route.auth:
         return
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    scheme, _, token = call.request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized("This route needs a bearer token.")
     try:
-        principal = current_app.extensions["polyshop.identity"].verify(token.strip())
+        principal = verifier.verify(token.strip())
     except InvalidToken as error:
         log.info("bearer token refused", extra={"reason": str(error)})
         raise unauthorized("The bearer token is not valid.", invalid=True) from None
-    g.user = principal.name
+    call.user = principal.name

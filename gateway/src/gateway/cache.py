@@ -21,7 +21,7 @@ import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, g, request
+from gateway.call import Call, Reply
 
 # Headers that belong to one response, not to what is cached.
 NOT_CACHED_HEADERS = frozenset({"x-request-id", "x-cache", "age", "retry-after"})
@@ -58,17 +58,15 @@ class ResponseCache:
             return None
         return entry
 
-    def put(
-        self, base: Base, request_headers: Mapping[str, str], response: Response, ttl: float
-    ) -> None:
+    def put(self, base: Base, request_headers: Mapping[str, str], reply: Reply, ttl: float) -> None:
         now = self.clock()
-        names = vary_names(response)
+        names = vary_names(reply)
         headers = [
             (name, value)
-            for name, value in response.headers.items()
+            for name, value in reply.headers
             if name.lower() not in NOT_CACHED_HEADERS and not name.lower().startswith("ratelimit-")
         ]
-        entry = Entry(response.status_code, headers, response.get_data(), now, now + ttl)
+        entry = Entry(reply.status, headers, reply.body, now, now + ttl)
         with self._lock:
             if len(self._entries) >= self.max_entries:
                 self._evict(now)
@@ -89,59 +87,50 @@ def variant(names: tuple[str, ...], request_headers: Mapping[str, str]) -> tuple
     return tuple(f"{name}:{request_headers.get(name, '').strip()}" for name in names)
 
 
-def vary_names(response: Response) -> tuple[str, ...]:
+def vary_names(reply: Reply) -> tuple[str, ...]:
     """The request headers the answer varies on, lower-cased and sorted."""
-    values = ",".join(response.headers.getlist("Vary"))
+    values = ",".join(reply.headers_named("Vary"))
     return tuple(sorted({name.strip().lower() for name in values.split(",") if name.strip()}))
 
 
-def register_cache(app: Flask, cache: ResponseCache) -> None:
-    app.extensions["gateway.cache"] = cache
-    app.before_request(serve_from_cache)
-    app.after_request(store_in_cache)
-
-
-def serve_from_cache() -> Response | None:
+def serve_from_cache(cache: ResponseCache, call: Call) -> Reply | None:
     """Policy step: answer a GET from the cache when a fresh copy is there."""
-    route = g.get("route")
-    g.cache_base = None
+    route, request = call.route, call.request
     if route is None or route.cache_ttl_seconds <= 0 or request.method != "GET":
         return None
-    if any(name in request.headers for name in CREDENTIALS) or g.get("user"):
+    if any(name in request.headers for name in CREDENTIALS) or call.user:
         return None
-    g.cache_base = (request.full_path, request.headers.get("Accept-Encoding", ""))
-    cache: ResponseCache = current_app.extensions["gateway.cache"]
-    entry = cache.get(g.cache_base, request.headers)
+    base = (request.full_path, request.headers.get("Accept-Encoding", ""))
+    entry = cache.get(base, request.headers)
     if entry is None:
+        call.cache_base = base  # the answer may be stored
         return None
-    g.cache_base = None  # nothing to store after a hit
-    response = Response(entry.body, entry.status, entry.headers)
-    response.headers["Age"] = str(int(cache.clock() - entry.stored_at))
-    response.headers["X-Cache"] = "HIT"
-    return response
+    headers = [
+        *entry.headers,
+        ("Age", str(int(cache.clock() - entry.stored_at))),
+        ("X-Cache", "HIT"),
+    ]
+    return Reply(entry.status, headers, entry.body)
 
 
-def store_in_cache(response: Response) -> Response:
-    base = g.get("cache_base")
-    if base is None:
-        return response
-    response.headers["X-Cache"] = "MISS"
-    if is_storable(response):
-        cache: ResponseCache = current_app.extensions["gateway.cache"]
-        cache.put(base, request.headers, response, g.route.cache_ttl_seconds)
-    return response
+def store_in_cache(cache: ResponseCache, call: Call, reply: Reply) -> None:
+    if call.cache_base is None:
+        return
+    reply.headers.append(("X-Cache", "MISS"))
+    if is_storable(reply):
+        cache.put(call.cache_base, call.request.headers, reply, call.route.cache_ttl_seconds)
 
 
-def is_storable(response: Response) -> bool:
+def is_storable(reply: Reply) -> bool:
     directives = {
         part.strip().split("=")[0].lower()
-        for part in response.headers.get("Cache-Control", "").split(",")
+        for part in (reply.header("Cache-Control") or "").split(",")
     }
     return (
-        response.status_code == 200
-        and not response.is_streamed
+        reply.status == 200
+        and reply.stream is None
         and not directives & {"no-store", "private"}
-        and "Set-Cookie" not in response.headers
-        and "*" not in vary_names(response)
-        and (response.content_length or 0) <= MAX_BODY_BYTES
+        and reply.header("Set-Cookie") is None
+        and "*" not in vary_names(reply)
+        and len(reply.body) <= MAX_BODY_BYTES
     )

@@ -11,21 +11,22 @@ is a `404` for the whole. The route's auth and rate limit apply as for any
 from __future__ import annotations
 
 import json
+import re
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextvars import copy_context
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, Flask, Response, current_app
-
-from gateway.proxy import outbound_headers, to_response
+from gateway.call import Call, Reply, json_reply
+from gateway.proxy import outbound_headers, to_reply
 from gateway.routes import RouteTable
 from gateway.upstreams import Exchange, Upstreams
 from polyshop_common.problems import Problem
 
 DEFAULT_TIMEOUT_SECONDS = 5.0
-
-bp = Blueprint("compose", __name__)
+# The composed view's path, and its name in spans and metrics.
+PATH = re.compile(r"^/api/orders/([^/]+)/details$")
+TEMPLATE = "/api/orders/<order_id>/details"
 
 
 class Composer:
@@ -49,15 +50,16 @@ class Composer:
         self.executor.shutdown(wait=False, cancel_futures=True)
 
 
-def register_compose(app: Flask, composer: Composer) -> None:
-    app.extensions["gateway.compose"] = composer
-    app.register_blueprint(bp)
+def composed_order(call: Call) -> str | None:
+    """The order id of a request for the composed view; None for any other request."""
+    if call.request.method not in ("GET", "HEAD"):
+        return None
+    found = PATH.match(call.request.path)
+    return found.group(1) if found else None
 
 
-@bp.get("/api/orders/<order_id>/details")
-def order_details(order_id: str) -> Response | dict[str, Any]:
-    composer: Composer = current_app.extensions["gateway.compose"]
-    headers = outbound_headers()
+def order_details(composer: Composer, call: Call, order_id: str) -> Reply:
+    headers = outbound_headers(call)
     key = quote(order_id, safe="")
     parts = {
         "order": ("orders", f"/orders/{key}"),
@@ -75,11 +77,11 @@ def order_details(order_id: str) -> Response | dict[str, Any]:
         for other in outcomes.values():
             if isinstance(other, Exchange) and other is not order:
                 other.close()
-        return to_response(order)  # not this user's order, or no such order
+        return to_reply(call, order)  # not this user's order, or no such order
     body: dict[str, Any] = {"errors": []}
     for name, result in outcomes.items():
         body[name] = read_part(name, result, body["errors"])
-    return body
+    return json_reply(200, body)
 
 
 def outcome(future: Future[Exchange]) -> Exchange | Problem:

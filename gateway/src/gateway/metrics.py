@@ -16,11 +16,11 @@ ejected the instance.
 
 from __future__ import annotations
 
-from flask import Flask, g, request
+from flask import Flask
 from prometheus_client import Counter, Gauge, Histogram
 
 from gateway.breaker import CLOSED, HALF_OPEN, OPEN
-from polyshop_common.metrics import contract, time_requests
+from polyshop_common.metrics import contract, metric, time_requests
 
 STATES = (CLOSED, HALF_OPEN, OPEN)
 
@@ -49,14 +49,16 @@ BREAKER_STATE = Gauge(
 
 
 def register_metrics(app: Flask) -> None:
-    def route() -> str | None:
-        # A proxied request is counted by its route's prefix ("" for a path
-        # no route serves); the gateway's own paths by Flask's rule.
-        if request.endpoint != "proxy.forward":
-            return None
-        return g.route.prefix if g.get("route") is not None else ""
+    """The gateway's own paths (Flask's) are timed by Flask's rule."""
+    time_requests(app)
 
-    time_requests(app, route_of=route)
+
+def observe_request(method: str, route: str, status: int, seconds: float) -> None:
+    """A request of the proxy path (edge.py), by its route's name ("" for a
+    path no route serves)."""
+    metric("http_server_request_duration_seconds").labels(method, route, str(status)).observe(
+        seconds
+    )
 
 
 def breaker_changed(instance: str, state: str) -> None:

@@ -1,6 +1,6 @@
 """The proxy: send a request to its route's service, pass the answer back.
 
-By the time `forward` runs, the policy steps registered before it have
+By the time `forward` runs, the policy steps before it (edge.py) have
 matched the route, checked the token and the rate limit, and looked in the
 cache. What is left is the hop itself: rewrite the path, choose the headers
 the upstream sees, call it through `Upstreams`, and pass its status, headers
@@ -12,12 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from flask import Blueprint, Flask, Response, current_app, g, request
-from werkzeug.exceptions import NotFound
+from werkzeug.exceptions import MethodNotAllowed
 
-from gateway.routes import API_PREFIX, RoutedPath, upstream_path
+from gateway.call import Call, Reply
+from gateway.routes import API_PREFIX, upstream_path
 from gateway.upstreams import Exchange, Upstreams
-from polyshop_common.body import read_body
+from polyshop_common.body import read_request_body
 
 # Headers that describe one connection, not the message, are never passed
 # on, either way: these, every `Proxy-*` one, and those the message's own
@@ -47,48 +47,30 @@ GATEWAY_SET = frozenset(
 NOT_FORWARDED = GATEWAY_SET | {"host", "content-length"}
 METHODS = ["GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"]
 
-bp = Blueprint("proxy", __name__)
 
-
-def register_proxy(app: Flask, upstreams: Upstreams, max_body_bytes: int) -> None:
-    app.extensions["gateway.upstreams"] = upstreams
-    # 413 for a larger body: before it is read when it has a Content-Length,
-    # by read_body when it comes chunked.
-    app.config["MAX_CONTENT_LENGTH"] = max_body_bytes
-    app.url_map.converters["routed"] = RoutedPath  # before the rules that use it
-    app.register_blueprint(bp)
-
-
-# Every path may have a route: the API's under /api, the storefront's at /.
-# The gateway's own endpoints are more specific rules, so Werkzeug picks
-# them first; `routed` keeps their paths out of the catch-all even for a
-# method they do not accept.
-@bp.route("/api/<path:rest>", methods=METHODS)
-@bp.route("/", methods=METHODS)
-@bp.route("/<routed:rest>", methods=METHODS)
-def forward(rest: str = "") -> Response:
-    route = g.route
-    if route is None:  # a path outside /api that no route serves
-        raise NotFound()
-    upstreams: Upstreams = current_app.extensions["gateway.upstreams"]
+def forward(upstreams: Upstreams, call: Call, max_body_bytes: int) -> Reply:
+    request, route = call.request, call.route
+    if request.method not in METHODS:
+        raise MethodNotAllowed(valid_methods=METHODS)
     exchange = upstreams.send(
         route.service,
         request.method,
         upstream_path(request.environ, request.path, request.query_string, route.strips),
-        headers=outbound_headers(),
-        body=read_body(current_app.config["MAX_CONTENT_LENGTH"]),
+        headers=outbound_headers(call),
+        body=read_request_body(request, max_body_bytes),
         timeout=route.timeout_seconds,
-        retries=route.retries if is_idempotent() else 0,
+        retries=route.retries if is_idempotent(call) else 0,
     )
-    g.upstream = exchange.instance
-    return to_response(exchange)
+    call.upstream = exchange.instance
+    return to_reply(call, exchange)
 
 
-def is_idempotent() -> bool:
+def is_idempotent(call: Call) -> bool:
     """Safe to send twice: GET, HEAD, or a POST the service deduplicates by key."""
-    if request.method in ("GET", "HEAD"):
+    method = call.request.method
+    if method in ("GET", "HEAD"):
         return True
-    return request.method == "POST" and "Idempotency-Key" in request.headers
+    return method == "POST" and "Idempotency-Key" in call.request.headers
 
 
 def is_identity_header(name: str) -> bool:
@@ -107,16 +89,17 @@ def connection_scoped(connection_values: list[str]) -> Callable[[str], bool]:
     return scoped
 
 
-def outbound_headers() -> dict[str, str]:
+def outbound_headers(call: Call) -> dict[str, str]:
     """The client's end-to-end headers, minus identity ones, plus the gateway's."""
+    request = call.request
     hop_only = connection_scoped(request.headers.getlist("Connection"))
     headers = {
         name: value
         for name, value in request.headers.items()
         if not hop_only(name) and name.lower() not in NOT_FORWARDED and not is_identity_header(name)
     }
-    if g.get("user"):
-        headers["X-User"] = g.user
+    if call.user:
+        headers["X-User"] = call.user
     # The gateway is the first hop: what a client claims about earlier hops
     # is not kept (it would let any client pick the address services log
     # and rate-limit by).
@@ -125,16 +108,18 @@ def outbound_headers() -> dict[str, str]:
     headers["X-Forwarded-Proto"] = request.scheme
     # Services build links (a Location header) as the client sees them; a
     # route outside /api is sent its path unchanged, so it has no prefix.
-    prefix = g.route.strips if g.get("route") else API_PREFIX
+    prefix = call.route.strips if call.route else API_PREFIX
     if prefix:
         headers["X-Forwarded-Prefix"] = prefix
-    headers["X-Request-ID"] = g.request_id
+    headers["X-Request-ID"] = call.request_id
     # `traceparent` is left to the urllib3 instrumentation: the context of the
     # call's own client span, not the client's (telemetry.py).
     return headers
 
 
-def to_response(exchange: Exchange) -> Response:
+def to_reply(call: Call, exchange: Exchange) -> Reply:
+    """The upstream's answer as the client gets it: its status, its
+    end-to-end headers (no Content-Type added where it sent none), its body."""
     upstream = exchange.headers
     hop_only = connection_scoped(upstream.getlist("Connection"))
     headers = [
@@ -143,12 +128,8 @@ def to_response(exchange: Exchange) -> Response:
         if not hop_only(name) and name.lower() != "content-length"
     ]
     if exchange.is_stream:
-        response = Response(exchange.stream(), exchange.status, headers)
-        response.headers["X-Accel-Buffering"] = "no"  # tell proxies in front not to buffer
-    else:
-        response = Response(exchange.read(), exchange.status, headers)
-    if "Content-Type" not in upstream:
-        del response.headers["Content-Type"]  # add none the upstream did not send
-    if request.method == "HEAD" and "Content-Length" in upstream:
-        response.headers["Content-Length"] = upstream["Content-Length"]  # what a GET would get
-    return response
+        headers.append(("X-Accel-Buffering", "no"))  # tell proxies in front not to buffer
+        return Reply(exchange.status, headers, stream=exchange.stream())
+    if call.request.method == "HEAD" and "Content-Length" in upstream:
+        headers.append(("Content-Length", upstream["Content-Length"]))  # what a GET would get
+    return Reply(exchange.status, headers, exchange.read())

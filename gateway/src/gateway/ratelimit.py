@@ -17,8 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from flask import Flask, Response, current_app, g, request
-
+from gateway.call import Call
 from gateway.routes import RateLimit
 from polyshop_common.problems import Problem
 
@@ -88,20 +87,13 @@ class RateLimiter:
                 del self._buckets[key]
 
 
-def register_rate_limit(app: Flask, limiter: RateLimiter) -> None:
-    app.extensions["gateway.rate_limit"] = limiter
-    app.before_request(limit_rate)
-    app.after_request(add_rate_limit_headers)
-
-
-def limit_rate() -> None:
+def limit_rate(limiter: RateLimiter, call: Call) -> None:
     """Policy step: take a token for this client, or answer 429."""
-    route = g.get("route")
+    route = call.route
     if route is None or route.rate_limit is None:
         return
-    client = f"user:{g.user}" if g.get("user") else f"address:{request.remote_addr}"
-    limiter: RateLimiter = current_app.extensions["gateway.rate_limit"]
-    g.rate_limit = decision = limiter.take(route.prefix, client, route.rate_limit)
+    client = f"user:{call.user}" if call.user else f"address:{call.request.remote_addr}"
+    call.rate_limit = decision = limiter.take(route.prefix, client, route.rate_limit)
     if not decision.allowed:
         raise Problem(
             429,
@@ -111,8 +103,9 @@ def limit_rate() -> None:
         )
 
 
-def add_rate_limit_headers(response: Response) -> Response:
-    decision = g.get("rate_limit")
-    if decision is not None and decision.allowed:
-        response.headers.update(decision.headers())
-    return response
+def rate_limit_headers(call: Call) -> list[tuple[str, str]]:
+    """What an allowed request's answer says about its bucket (a refusal says it itself)."""
+    decision = call.rate_limit
+    if decision is None or not decision.allowed:
+        return []
+    return list(decision.headers().items())

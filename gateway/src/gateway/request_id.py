@@ -13,28 +13,21 @@ from __future__ import annotations
 
 import re
 
-from flask import Flask, Response, g, request
-
+from gateway.call import Call
 from gateway.ids import random_hex
 from polyshop_common.telemetry import carrier
 
 REQUEST_ID_PATTERN = re.compile(r"^[A-Za-z0-9._:/+=-]{1,128}$")
 
 
-def register_request_id(app: Flask) -> None:
-    app.before_request(assign_ids)
-    app.after_request(echo_request_id)
+def assign_id(call: Call) -> None:
+    sent = call.request.headers.get("X-Request-ID", "")
+    call.request_id = sent if REQUEST_ID_PATTERN.match(sent) else random_hex(128)
 
 
-def assign_ids() -> None:
-    sent = request.headers.get("X-Request-ID", "")
-    g.request_id = sent if REQUEST_ID_PATTERN.match(sent) else random_hex(128)
-
-
-def echo_request_id(response: Response) -> Response:
-    request_id = g.get("request_id") or random_hex(128)
-    response.headers["X-Request-ID"] = request_id
-    # The gateway's server span, in traceparent's format.
+def correlation_headers(call: Call) -> list[tuple[str, str]]:
+    """The request id, and the server span's context in traceparent's format."""
+    headers = [("X-Request-ID", call.request_id)]
     if traceparent := carrier().get("traceparent"):
-        response.headers["traceresponse"] = traceparent
-    return response
+        headers.append(("traceresponse", traceparent))
+    return headers

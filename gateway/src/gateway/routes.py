@@ -1,8 +1,8 @@
 """Routes as configuration: a path prefix, the service behind it, a policy.
 
 The table is read from a YAML file (see routes.yaml beside this module) at
-start-up. `register_routes(app)` adds the first policy step of every
-request: find its route, or answer 404 for an `/api` path no route serves.
+start-up. `match_route` is the first policy step of every request (edge.py):
+find its route, or answer 404.
 
 Two kinds of route share the table. A route under `/api` (the public API)
 loses `/api` on the way upstream. A route outside it (`/`, the storefront's
@@ -19,12 +19,10 @@ from typing import Any
 from urllib.parse import quote
 
 import yaml
-from flask import Flask, current_app, g, request
-from werkzeug.routing import PathConverter, ValidationError
+from werkzeug.exceptions import NotFound
 
 from gateway.front_door import has_dot_segment
 from polyshop_common.problems import Problem
-from polyshop_common.telemetry import name_server_span
 
 API_PREFIX = "/api"
 # What the gateway answers itself: the API (whose routes are all under /api)
@@ -152,27 +150,11 @@ def is_plain_path(path: str) -> bool:
     return not path.startswith("//") and not has_dot_segment(path)
 
 
-class RoutedPath(PathConverter):
-    """The proxy's catch-all URL part: any path but the gateway's own.
-
-    Refusing those here, not in the view, lets Werkzeug answer them as if
-    the catch-all were not there: `GET /auth/token` stays a 405.
-    """
-
-    def to_python(self, value: str) -> str:
-        if is_gateway_path("/" + value):
-            raise ValidationError()
-        return value
-
-
-def register_routes(app: Flask, table: RouteTable) -> None:
-    app.extensions["gateway.routes"] = table
-    app.before_request(match_route)
-
-
-def match_route() -> None:
-    g.route = current_app.extensions["gateway.routes"].match(request.path)
-    if g.route is None and is_under(request.path, API_PREFIX):
-        raise Problem(404, "Unknown service", f"No route serves {request.path}.")
-    if g.route is not None and request.endpoint == "proxy.forward":
-        name_server_span(request.method, g.route.prefix)
+def match_route(table: RouteTable, path: str) -> Route:
+    """Policy step: the request's route, or 404."""
+    route = table.match(path)
+    if route is not None:
+        return route
+    if is_under(path, API_PREFIX):
+        raise Problem(404, "Unknown service", f"No route serves {path}.")
+    raise NotFound()  # a path outside /api that no route serves

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from flask import Blueprint, Flask, Response, current_app, g, jsonify
+from flask import Blueprint, Flask, Response, current_app, jsonify
 
 from gateway.balancer import instance_key
 from gateway.breaker import CLOSED
@@ -146,15 +146,6 @@ class StatusBoard:
 def register_status(app: Flask, board: StatusBoard) -> None:
     app.extensions["gateway.status"] = board
     app.register_blueprint(bp)
-    app.after_request(count_answer)
-
-
-def count_answer(response: Response) -> Response:
-    """After every request: one more answer for its route (if it had one)."""
-    route = g.get("route")
-    if route is not None:
-        current_app.extensions["gateway.status"].traffic.count(route.prefix, response.status_code)
-    return response
 
 
 @bp.get("/gateway/status")

@@ -10,14 +10,20 @@ was too large.
 
 from __future__ import annotations
 
-from flask import request
+from flask import request as current_request
 from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.wrappers import Request
 
 DEFAULT_MAX_BODY_BYTES = 1024 * 1024
 
 
 def read_body(max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> bytes:
-    """The whole body of the current request; 413 if it is longer than `max_bytes`."""
+    """The whole body of Flask's current request; 413 if it is longer than `max_bytes`."""
+    return read_request_body(current_request, max_bytes)
+
+
+def read_request_body(request: Request, max_bytes: int = DEFAULT_MAX_BODY_BYTES) -> bytes:
+    """The whole body of a Werkzeug request; 413 if it is longer than `max_bytes`."""
     request.max_content_length = max_bytes
     body = request.get_data()
     # Only a stream the server ends itself may be read past the body: with a

@@ -21,7 +21,6 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
 from pathlib import Path
@@ -87,15 +86,11 @@ def exposition() -> tuple[bytes, str]:
     return generate_latest(REGISTRY), TEXT_FORMAT
 
 
-def time_requests(app: Flask, route_of: Callable[[], str | None] | None = None) -> None:
-    """Time each request by method, route template and status. `route_of`
-    names the route of the current request where Flask's URL rule is not the
-    one to report (the gateway's routes)."""
+def time_requests(app: Flask) -> None:
+    """Time each request by method, route template and status."""
     duration = metric("http_server_request_duration_seconds")
 
     def route() -> str:
-        if route_of is not None and (named := route_of()) is not None:
-            return named
         rule = request.url_rule
         return rule.rule if rule is not None else ""
 

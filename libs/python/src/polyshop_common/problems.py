@@ -67,13 +67,18 @@ def _from_problem(error: Problem) -> Response:
 
 
 def _from_http_exception(error: HTTPException) -> Response:
-    """The status's own words: an instance's description can carry a
-    parser's message (a JSON decode error, say), which is for the log."""
+    return _from_problem(as_problem(error, f"{request.method} {request.path}"))
+
+
+def as_problem(error: HTTPException, where: str) -> Problem:
+    """Werkzeug's error in the status's own words: an instance's description
+    can carry a parser's message (a JSON decode error, say), which is for
+    the log, with `where` it happened."""
     status = error.code or 500
     headers = {k: v for k, v in error.get_headers() if k.lower() != "content-type"}
     if error.description != type(error).description:
-        log.info("%s on %s %s: %s", status, request.method, request.path, error.description)
-    return problem_response(status, error.name, type(error).description, headers=headers)
+        log.info("%s on %s: %s", status, where, error.description)
+    return Problem(status, error.name, type(error).description, headers=headers)
 
 
 def _from_unexpected(error: Exception) -> Response:

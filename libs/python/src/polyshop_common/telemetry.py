@@ -36,6 +36,7 @@ from typing import Any
 
 from opentelemetry import context, propagate, trace
 from opentelemetry.instrumentation.utils import suppress_http_instrumentation
+from opentelemetry.instrumentation.wsgi import wsgi_getter
 from opentelemetry.sdk.resources import SERVICE_NAME, Resource
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import BatchSpanProcessor
@@ -111,6 +112,34 @@ def instrument_app(app: Any, service: str) -> None:
 
     if start_tracing(service) is not None:
         FlaskInstrumentor().instrument_app(app, excluded_urls=UNTRACED_PATHS)
+
+
+@contextmanager
+def server_span(environ: dict[str, Any]) -> Iterator[trace.Span]:
+    """The server span of a request a WSGI app answers without Flask (the
+    gateway's proxy path): it continues the caller's trace, or starts one,
+    and is named by `name_server_span` once the route is known."""
+    method = environ.get("REQUEST_METHOD", "")
+    parent = propagate.extract(environ, getter=wsgi_getter)
+    with _TRACER.start_as_current_span(method, parent, trace.SpanKind.SERVER) as span:
+        if span.is_recording():
+            span.set_attributes(
+                {
+                    "http.request.method": method,
+                    "url.path": environ.get("PATH_INFO", ""),
+                    "url.scheme": environ.get("wsgi.url_scheme", "http"),
+                    "client.address": environ.get("REMOTE_ADDR", ""),
+                }
+            )
+        yield span
+
+
+def answered(span: trace.Span, status: int) -> None:
+    """Record the status a server span's request was answered with."""
+    if span.is_recording():
+        span.set_attribute("http.response.status_code", status)
+        if status >= 500:
+            span.set_status(trace.StatusCode.ERROR)
 
 
 def name_server_span(method: str, route: str) -> None:
