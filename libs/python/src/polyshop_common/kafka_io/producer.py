@@ -163,6 +163,7 @@ class Producer:
                     # Fail fast (and let the caller retry) while the broker is away.
                     bootstrap_timeout_ms=int(self.timeout * 1000),
                     max_block_ms=int(self.timeout * 1000),
+                    metrics_enabled=False,  # as the consumer's (consumer.py)
                 )
                 log.info("connected to Kafka", extra={"bootstrap": self.bootstrap})
             return self._client
