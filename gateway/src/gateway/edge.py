@@ -22,6 +22,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from http import HTTPStatus
 from typing import Any
 
@@ -51,29 +52,17 @@ log = logging.getLogger(__name__)
 WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
 
 
+@dataclass(eq=False)
 class Edge:
-    def __init__(
-        self,
-        own: WSGIApp,
-        *,
-        routes: RouteTable,
-        verifier: TokenVerifier,
-        limiter: RateLimiter,
-        cache: ResponseCache,
-        composer: compose.Composer,
-        upstreams: Upstreams,
-        traffic: Traffic,
-        max_body_bytes: int,
-    ) -> None:
-        self.own = own
-        self.routes = routes
-        self.verifier = verifier
-        self.limiter = limiter
-        self.cache = cache
-        self.composer = composer
-        self.upstreams = upstreams
-        self.traffic = traffic
-        self.max_body_bytes = max_body_bytes
+    own: WSGIApp  # the Flask app of the gateway's own endpoints
+    routes: RouteTable
+    verifier: TokenVerifier
+    limiter: RateLimiter
+    cache: ResponseCache
+    composer: compose.Composer
+    upstreams: Upstreams
+    traffic: Traffic
+    max_body_bytes: int
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]):
         call = Call(Request(environ), time.perf_counter())
