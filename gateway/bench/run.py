@@ -102,7 +102,9 @@ def wait_ok(url: str, timeout: float = 30, headers: dict[str, str] | None = None
         try:
             if requests.get(url, timeout=1, headers=headers).ok:
                 return
-        except requests.ConnectionError:
+        except requests.RequestException:
+            # Not yet, also on a timeout: gunicorn's master has bound the port
+            # but its worker is still starting, so the connection waits unanswered.
             pass
         if time.monotonic() > deadline:
             raise SystemExit(f"{url} did not answer in {timeout} s")

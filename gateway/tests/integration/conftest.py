@@ -129,7 +129,9 @@ def registry_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def _answers(url: str) -> bool:
     try:
         return requests.get(url, timeout=1).ok
-    except requests.ConnectionError:
+    except requests.RequestException:
+        # Not yet, also on a timeout: gunicorn's master has bound the port
+        # but its worker is still starting, so the connection waits unanswered.
         return False
 
 
