@@ -32,7 +32,7 @@
  * The rest of this module needs only the API, and works, doing nothing,
  * in a process that never started telemetry (a unit test).
  */
-import { register } from 'node:module';
+import { createRequire, register } from 'node:module';
 import { setTimeout as sleep } from 'node:timers/promises';
 import {
   context, propagation, ROOT_CONTEXT, trace,
@@ -110,6 +110,11 @@ export async function startTelemetry({ service, spanProcessors } = {}) {
     instrumentations,
   });
   sdk.start();
+  // The http instrumentation patches node:http's exports, in place, when the
+  // module is next required. Require it now, so that a module which imported
+  // it before telemetry started (the service client, in a test that starts
+  // telemetry in `before`) calls the patched functions too.
+  createRequire(import.meta.url)('http');
 }
 
 async function loadInstrumentations() {
