@@ -25,6 +25,9 @@ class FakeProducer:
         self.fail_on = set(fail_on)
         self.on_ack = lambda message: None
 
+    def connect(self):
+        pass  # always connected
+
     def send_nowait(self, topic, event, parent=None):
         self.handed.append(event["data"]["n"])
         return FakePending(self, (topic, event["data"]["n"], parent))

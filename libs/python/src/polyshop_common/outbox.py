@@ -316,6 +316,7 @@ class OutboxRelay:
             log.info("released the outbox lease", extra={"holder": self.holder})
 
     def _run(self) -> None:
+        self.producer.connect()
         conn = db.connect(self.db_path)
         failures = 0
         try:

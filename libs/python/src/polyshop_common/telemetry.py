@@ -22,7 +22,8 @@ measured against (docs/benchmarks/tracing.md), not a way to run the shop.
 HTTP spans come from the Flask and urllib3 instrumentations (requests sends
 through urllib3: instrumenting both would make two client spans a call); Kafka
 spans (`send {topic}`, `process {topic}`) are made by kafka_io and the outbox
-(kafka-python's instrumentation hooks iteration, which polyshop does not use).
+(confluent-kafka's instrumentation times the client's `poll`, not the
+record's work, which is what the saga's traces need).
 """
 
 from __future__ import annotations

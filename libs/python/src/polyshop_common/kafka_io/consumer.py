@@ -21,9 +21,7 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-from kafka import KafkaConsumer
-from kafka.errors import CommitFailedError, KafkaError
-from kafka.structs import OffsetAndMetadata, TopicPartition
+from confluent_kafka import Consumer, KafkaException, TopicPartition
 
 from polyshop_common import db
 from polyshop_common.backoff import Backoff
@@ -33,21 +31,25 @@ from polyshop_common.kafka_io import spans
 from polyshop_common.kafka_io.consumer_metrics import ConsumerMetrics
 from polyshop_common.kafka_io.processing import Handler, Outcome, RecordProcessor
 from polyshop_common.kafka_io.producer import Producer, reachable
+from polyshop_common.kafka_io.records import Record
 from polyshop_common.kafka_io.retries import Pauses, Retries
 from polyshop_common.settings import DEFAULT_RETRY_DELAYS
 
 log = logging.getLogger(__name__)
 
+# librdkafka's names (its CONFIGURATION.md).
 CONSUMER_SETTINGS = {
-    "enable_auto_commit": False,  # we commit after the work is durable
-    "auto_offset_reset": "earliest",  # a new group reads what was sent before it joined
-    "session_timeout_ms": 6000,  # a crashed member is replaced within seconds
-    "heartbeat_interval_ms": 2000,
-    "bootstrap_timeout_ms": 5000,  # fail fast at start-up; the loop retries
-    # kafka-python's own sensors, recorded on every fetch and request, are
-    # read by nothing here: the piece's metrics are Prometheus' (metrics.py).
-    "metrics_enabled": False,
+    "enable.auto.commit": False,  # we commit after the work is durable
+    "auto.offset.reset": "earliest",  # a new group reads what was sent before it joined
+    "session.timeout.ms": 6000,  # a crashed member is replaced within seconds
+    "heartbeat.interval.ms": 2000,
+    # What librdkafka fetches ahead, at most: a consumer far behind holds
+    # this much of its backlog in memory, not the default 64 MiB.
+    "queued.max.messages.kbytes": 8192,
 }
+BATCH = 500  # records taken from the client's queue at once, at most
+
+Batches = dict[TopicPartition, list[Record]]
 
 
 class ConsumerLoop:
@@ -65,7 +67,6 @@ class ConsumerLoop:
         expiry: bool = True,
         backoff: Backoff = Backoff(),
         poll_timeout_ms: int = 500,
-        consumer_factory: Callable[..., Any] = KafkaConsumer,
         on_handled: Callable[[], None] = lambda: None,
     ) -> None:
         self.topics = list(topics)
@@ -80,7 +81,6 @@ class ConsumerLoop:
         self._paused = Pauses()
         self._backoff = backoff
         self._poll_timeout_ms = poll_timeout_ms
-        self._factory = consumer_factory
         self._metrics = ConsumerMetrics(group_id)
         # Called after a handler's transaction committed (it may have filled the outbox).
         self._on_handled = on_handled
@@ -126,26 +126,20 @@ class ConsumerLoop:
             log.warning("Kafka unreachable at %s, will retry", self.bootstrap)
             return None
         topics = self.retries.topics(self.topics)
-        try:
-            consumer = self._factory(
-                bootstrap_servers=self.bootstrap,
-                group_id=self.group_id,
-                client_id=self.group_id,
+        consumer = Consumer(
+            {
+                "bootstrap.servers": self.bootstrap,
+                "group.id": self.group_id,
+                "client.id": self.group_id,
                 **CONSUMER_SETTINGS,
-            )
-            # Learn every topic's partitions before joining the group: a
-            # leader that assigns without a topic's metadata (its first
-            # metadata answer not back yet) gives nobody that topic's
-            # partitions, and nothing makes it look again for minutes.
-            try:
-                for topic in topics:
-                    consumer.partitions_for_topic(topic)
-                consumer.subscribe(topics)
-            except KafkaError:
-                consumer.close()
-                raise
-        except KafkaError as error:
-            log.warning("Kafka unreachable, will retry: %s", error)
+            },
+            logger=log,
+        )
+        try:
+            consumer.subscribe(topics)
+        except KafkaException as error:
+            consumer.close()
+            log.warning("Kafka refused the subscription, will retry: %s", error)
             return None
         log.info("consuming", extra={"group": self.group_id, "topics": topics})
         return consumer
@@ -167,7 +161,7 @@ class ConsumerLoop:
         try:
             while not self._stop.is_set():
                 timeout_ms = self._resume_due(consumer)
-                batches = consumer.poll(timeout_ms=timeout_ms)
+                batches = self._poll(consumer, timeout_ms / 1000)
                 done = self._process_batches(consumer, processor, batches)
                 self._metrics.see(consumer)
                 if done:
@@ -178,10 +172,28 @@ class ConsumerLoop:
         finally:
             conn.close()
 
-    def _process_batches(self, consumer: Any, processor: RecordProcessor, batches: dict) -> bool:
+    def _poll(self, consumer: Any, timeout: float) -> Batches:
+        """Wait up to `timeout` for a record, then take what else is already
+        fetched (a batch waits for nothing more), by partition in order."""
+        first = consumer.poll(timeout)
+        if first is None:
+            return {}
+        batches: Batches = {}
+        for message in [first, *consumer.consume(BATCH - 1, 0)]:
+            if error := message.error():
+                if error.fatal():
+                    raise KafkaException(error)
+                # librdkafka reconnects and refetches by itself.
+                log.warning("Kafka: %s", error, extra={"group": self.group_id})
+                continue
+            record = Record.of(message)
+            batches.setdefault(TopicPartition(record.topic, record.partition), []).append(record)
+        return batches
+
+    def _process_batches(self, consumer: Any, processor: RecordProcessor, batches: Batches) -> bool:
         """Process what one poll returned; False if a record must be retried in place."""
         all_done = True
-        done: dict[TopicPartition, OffsetAndMetadata] = {}
+        done: dict[TopicPartition, int] = {}  # the offset of the next record to read
         for partition, records in batches.items():
             for record in records:
                 if self._stop.is_set():
@@ -198,10 +210,10 @@ class ConsumerLoop:
                         error,
                         extra={"topic": record.topic, "offset": record.offset},
                     )
-                    consumer.seek(partition, record.offset)
+                    consumer.seek(record.position())
                     all_done = False
                     break
-                done[partition] = OffsetAndMetadata(record.offset + 1, "", -1)
+                done[partition] = record.offset + 1
                 if outcome is Outcome.HANDLED:
                     self._on_handled()
         # One commit per poll, for every partition, after every record before
@@ -210,7 +222,7 @@ class ConsumerLoop:
             self._commit(consumer, done)
         return all_done
 
-    def _process(self, processor: RecordProcessor, record: Any) -> Outcome:
+    def _process(self, processor: RecordProcessor, record: Record) -> Outcome:
         if self.retries.foreign(record):
             log.debug("skipped another group's retry record", extra={"topic": record.topic})
             return Outcome.SKIPPED
@@ -218,9 +230,11 @@ class ConsumerLoop:
             timed.outcome = processor.process(record)
         return timed.outcome
 
-    def _pause_until(self, consumer: Any, partition: TopicPartition, record: Any, due: int) -> None:
-        consumer.seek(partition, record.offset)  # read it again once resumed
-        consumer.pause(partition)
+    def _pause_until(
+        self, consumer: Any, partition: TopicPartition, record: Record, due: int
+    ) -> None:
+        consumer.seek(record.position())  # read it again once resumed
+        consumer.pause([partition])
         self._paused.add(partition, due)
         log.debug("retry record not due yet", extra={"topic": record.topic, "due": due})
 
@@ -232,12 +246,15 @@ class ConsumerLoop:
         # reads the record again and pauses on its own.
         assigned = consumer.assignment()
         if due := [partition for partition in self._paused.take_due(now) if partition in assigned]:
-            consumer.resume(*due)
+            consumer.resume(due)
         return self._paused.wait_ms(now, self._poll_timeout_ms)
 
-    def _commit(self, consumer: Any, offsets: dict[TopicPartition, OffsetAndMetadata]) -> None:
+    def _commit(self, consumer: Any, offsets: dict[TopicPartition, int]) -> None:
+        positions = [
+            TopicPartition(tp.topic, tp.partition, offset) for tp, offset in offsets.items()
+        ]
         try:
-            consumer.commit(offsets)
-        except (CommitFailedError, KafkaError) as error:
+            consumer.commit(offsets=positions, asynchronous=False)
+        except KafkaException as error:
             # The work is durable and idempotent: a redelivery after this changes nothing.
             log.warning("offset commit failed: %s", error)

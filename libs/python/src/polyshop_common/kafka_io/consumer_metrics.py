@@ -60,13 +60,12 @@ class ConsumerMetrics:
         if now - self._lag_read_at < LAG_EVERY:
             return
         self._lag_read_at = now
-        for partition in consumer.assignment():
-            end = consumer.highwater(partition)
-            if end is None:
+        assigned = consumer.assignment()
+        for position in consumer.position(assigned) if assigned else ():
+            # cached=True: the high watermark that came with the last fetch.
+            _, end = consumer.get_watermark_offsets(position, cached=True)
+            if end < 0 or position.offset < 0:
                 continue  # nothing fetched from it yet
-            # Known once a fetch came back, so this makes no call to the broker.
-            position = consumer.position(partition, timeout_ms=0)
-            if position is not None:
-                self._lag.labels(partition.topic, self.group, str(partition.partition)).set(
-                    max(end - position, 0)
-                )
+            self._lag.labels(position.topic, self.group, str(position.partition)).set(
+                max(end - position.offset, 0)
+            )

@@ -3,8 +3,9 @@ the record's `send` span in its headers (kafka_io/spans.py).
 
 `send` returns only once the broker has the event on all in-sync replicas
 (acks="all"), or raises `PublishError`; a caller that marks something "sent"
-after `send` returned can rely on it. The client is built on the first send,
-so a service starts even while the broker is away.
+after `send` returned can rely on it. The client is librdkafka's (ADR 0012),
+built by `connect()` or else on the first send, so a service starts even
+while the broker is away.
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ import json
 import logging
 import socket
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any
 
-from kafka import KafkaProducer
-from kafka.errors import KafkaConnectionError, KafkaError
+from confluent_kafka import KafkaException
+from confluent_kafka import Producer as Client
 from opentelemetry.context import Context
 from opentelemetry.trace import Span
 
@@ -28,10 +29,25 @@ log = logging.getLogger(__name__)
 
 Headers = Sequence[tuple[str, bytes]]
 # The broker's message.max.bytes (tools/kafka/server.properties,
-# docker-compose.yml). kafka-python refuses records over 1 MiB by default,
-# but a dead letter is a record as it was plus dlq-* headers: a record of
-# 1 MiB must still fit once dead-lettered, or it would hold its partition.
+# docker-compose.yml). A client refuses records over 1 MiB by default, but a
+# dead letter is a record as it was plus dlq-* headers: a record of 1 MiB
+# must still fit once dead-lettered, or it would hold its partition.
 MAX_REQUEST_BYTES = 2 * 1024 * 1024
+# librdkafka's names (its CONFIGURATION.md).
+PRODUCER_SETTINGS = {
+    "acks": "all",
+    # A retried batch cannot overtake a later one, nor be written twice.
+    "enable.idempotence": True,
+    "message.max.bytes": MAX_REQUEST_BYTES,
+    # The Java client's partitioner, as kafkajs's (ADR 0003): one key, one
+    # partition, whichever language publishes. librdkafka's own default
+    # hashes with CRC32 and would put an order's events elsewhere.
+    "partitioner": "murmur2_random",
+    # Every hop of the saga waits for its ack: send at once rather than
+    # wait 5 ms for company. Events that arrive while a request is in
+    # flight still travel together.
+    "linger.ms": 0,
+}
 
 
 class PublishError(TransientError):
@@ -52,8 +68,9 @@ def decode(value: bytes | None) -> Any:
 def reachable(bootstrap: str, timeout: float = 1.0) -> bool:
     """Does any bootstrap broker accept a TCP connection?
 
-    Checked before building a client: kafka-python leaves the sockets of a
-    client that failed to bootstrap open, and a retry loop would pile them up.
+    Checked before building a client, so that a piece started while the
+    broker is away fails its first publish at once instead of after the
+    client's delivery timeout.
     """
     for address in bootstrap.split(","):
         host, _, port = address.strip().rpartition(":")
@@ -69,37 +86,45 @@ class Pending:
     """An event handed to the client, not yet acknowledged; its `send` span
     ends with the answer."""
 
-    def __init__(self, topic: str, future: Any, timeout: float, span: Span) -> None:
+    def __init__(self, topic: str, timeout: float, span: Span) -> None:
         self.topic = topic
-        self._future = future
         self._timeout = timeout
         self._span = span
+        self._answered = threading.Event()
+        self._error: KafkaException | None = None
+        self._where = (-1, -1)  # partition, offset
+
+    def delivered(self, error: Any, message: Any) -> None:
+        """The client's delivery report, in its polling thread."""
+        if error is not None:
+            self._error = KafkaException(error)
+        else:
+            self._where = (message.partition(), message.offset())
+        self._answered.set()
 
     def wait(self) -> None:
         """Return once the broker has the event (acks=all); raise PublishError if not."""
-        try:
-            metadata = self._future.get(timeout=self._timeout)
-        except KafkaError as error:
-            spans.failed(self._span, error)
-            self._span.end()
-            raise PublishError(f"publishing to {self.topic} failed: {error}") from error
-        spans.sent(self._span, metadata)
+        # The client gives up after `timeout` (message.timeout.ms) and reports
+        # that too; the margin covers the report's way back.
+        if not self._answered.wait(self._timeout + 5.0):
+            self.fail(KafkaException("no delivery report"))
+        if self._error is not None:
+            self.fail(self._error)
+        spans.sent(self._span, *self._where)
+
+    def fail(self, error: BaseException) -> None:
+        spans.failed(self._span, error)
+        self._span.end()
+        raise PublishError(f"publishing to {self.topic} failed: {error}") from error
 
 
 class Producer:
-    def __init__(
-        self,
-        bootstrap: str,
-        client_id: str,
-        *,
-        timeout: float = 10.0,
-        factory: Callable[..., Any] = KafkaProducer,
-    ) -> None:
+    def __init__(self, bootstrap: str, client_id: str, *, timeout: float = 10.0) -> None:
         self.bootstrap = bootstrap
         self.client_id = client_id
         self.timeout = timeout
-        self._factory = factory
         self._client: Any = None
+        self._poller: threading.Thread | None = None
         self._lock = threading.Lock()
 
     def send(self, topic: str, event: dict[str, Any], parent: Context | None = None) -> None:
@@ -134,36 +159,64 @@ class Producer:
         parent: Context | None = None,
     ) -> Pending:
         span = spans.start_send(topic, key, parent)
+        pending = Pending(topic, self.timeout, span)
         try:
-            future = self._producer().send(
-                topic, key=key, value=value, headers=spans.with_context_of(span, headers)
+            self._producer().produce(
+                topic,
+                key=key,
+                value=value,
+                headers=spans.with_context_of(span, headers),
+                on_delivery=pending.delivered,
             )
-        except KafkaError as error:
-            spans.failed(span, error)
-            span.end()
-            raise PublishError(f"publishing to {topic} failed: {error}") from error
-        return Pending(topic, future, self.timeout, span)
+        except (KafkaException, BufferError, PublishError) as error:
+            pending.fail(error)
+        return pending
+
+    def connect(self) -> None:
+        """Build the client now rather than on the first publish, if a broker
+        answers: an idempotent client's first publish also waits about half
+        a second for the producer id the broker hands out."""
+        try:
+            self._producer()
+        except PublishError as error:
+            log.warning("Kafka not reachable yet, the first publish retries: %s", error)
 
     def close(self, timeout: float = 5.0) -> None:
         with self._lock:
-            if self._client is not None:
-                self._client.close(timeout=timeout)
-                self._client = None
+            client, poller = self._client, self._poller
+            self._client = self._poller = None
+        if client is not None:
+            client.flush(timeout)  # what was handed over is delivered or reported
+        if poller is not None:
+            poller.join(timeout)
 
     def _producer(self) -> Any:
         with self._lock:
             if self._client is None:
                 if not reachable(self.bootstrap):
-                    raise KafkaConnectionError(f"no broker answers at {self.bootstrap}")
-                self._client = self._factory(
-                    bootstrap_servers=self.bootstrap,
-                    client_id=self.client_id,
-                    acks="all",
-                    max_request_size=MAX_REQUEST_BYTES,
-                    # Fail fast (and let the caller retry) while the broker is away.
-                    bootstrap_timeout_ms=int(self.timeout * 1000),
-                    max_block_ms=int(self.timeout * 1000),
-                    metrics_enabled=False,  # as the consumer's (consumer.py)
+                    raise PublishError(f"no broker answers at {self.bootstrap}")
+                self._client = Client(
+                    {
+                        "bootstrap.servers": self.bootstrap,
+                        "client.id": self.client_id,
+                        # A publish fails (and the caller retries) after this
+                        # long without the broker's ack.
+                        "message.timeout.ms": int(self.timeout * 1000),
+                        **PRODUCER_SETTINGS,
+                    }
                 )
+                self._poller = threading.Thread(
+                    target=self._serve_reports,
+                    args=(self._client,),
+                    name=f"producer-{self.client_id}",
+                    daemon=True,
+                )
+                self._poller.start()
                 log.info("connected to Kafka", extra={"bootstrap": self.bootstrap})
             return self._client
+
+    def _serve_reports(self, client: Any) -> None:
+        """Hand each delivery report to its Pending as soon as it comes:
+        librdkafka runs the callbacks only inside `poll`."""
+        while self._client is client:
+            client.poll(0.5)

@@ -56,10 +56,10 @@ def with_context_of(span: Span, headers: Sequence[tuple[str, bytes]]) -> list[tu
     return kept + [(name, value.encode()) for name, value in carrier.items()]
 
 
-def sent(span: Span, metadata: Any) -> None:
+def sent(span: Span, partition: int, offset: int) -> None:
     """The broker acknowledged the record: where it is."""
-    span.set_attribute("messaging.destination.partition.id", str(metadata.partition))
-    span.set_attribute("messaging.kafka.offset", metadata.offset)
+    span.set_attribute("messaging.destination.partition.id", str(partition))
+    span.set_attribute("messaging.kafka.offset", offset)
     span.end()
 
 
