@@ -78,6 +78,10 @@ export class ConsumerLoop extends EventEmitter {
   #aborter = new AbortController();
   // Timers that resume partitions paused until a retry record is due.
   #resumeTimers = new Set();
+  // Offsets of durable work not yet handed to the broker, by partition, and
+  // the commit under way (see #commitSoon).
+  #toCommit = new Map();
+  #committing = null;
 
   /**
    * @param {object} options
@@ -221,8 +225,35 @@ export class ConsumerLoop extends EventEmitter {
       await heartbeat();
     }
     this.#metrics.seeBatch(batch, next);
-    if (next !== null) await this.#consumer.commitOffsets([{ topic, partition, offset: next }]);
+    if (next !== null) this.#commitSoon({ topic, partition, offset: next });
     if (waiting) this.#pauseUntilDue(waiting, pause);
+    // Before kafkajs leaves the group or gives the partitions up, so the
+    // next owner starts after this batch.
+    if (!isRunning() || isStale() || this.#stopping) await this.#committing;
+  }
+
+  // A batch does not wait for its commit's round trip to the broker, which
+  // would hold up every partition behind it: offsets are committed in the
+  // background, one request at a time, the latest of each partition, so
+  // batches done meanwhile go together. Still at-least-once: only offsets
+  // of durable work are handed over, and a commit lost only means a
+  // redelivery, which the processed-events table makes harmless.
+  #commitSoon(offset) {
+    this.#toCommit.set(`${offset.topic}|${offset.partition}`, offset);
+    this.#committing ??= this.#commitAll();
+  }
+
+  async #commitAll() {
+    while (this.#toCommit.size > 0) {
+      const offsets = [...this.#toCommit.values()];
+      this.#toCommit.clear();
+      try {
+        await this.#consumer.commitOffsets(offsets);
+      } catch (error) {
+        this.#log.warn({ err: error, offsets }, 'offset commit failed');
+      }
+    }
+    this.#committing = null; // no await since the loop's check: nothing is left behind
   }
 
   // kafkajs's pause stops fetching this partition only; the seek makes the

@@ -132,6 +132,7 @@ class ConsumerLoop:
                 "group.id": self.group_id,
                 "client.id": self.group_id,
                 **CONSUMER_SETTINGS,
+                "on_commit": self._committed,
             },
             logger=log,
         )
@@ -250,11 +251,20 @@ class ConsumerLoop:
         return self._paused.wait_ms(now, self._poll_timeout_ms)
 
     def _commit(self, consumer: Any, offsets: dict[TopicPartition, int]) -> None:
+        """Hand the offsets to the client and go on: the poll loop does not
+        wait for the broker's round trip, and `close` waits for what is
+        still on its way. Still at-least-once: only offsets of durable work
+        are handed over, and a commit lost only means a redelivery."""
         positions = [
             TopicPartition(tp.topic, tp.partition, offset) for tp, offset in offsets.items()
         ]
         try:
-            consumer.commit(offsets=positions, asynchronous=False)
+            consumer.commit(offsets=positions, asynchronous=True)
         except KafkaException as error:
+            self._committed(error, positions)
+
+    def _committed(self, error: Any, partitions: list[TopicPartition]) -> None:
+        """The broker's answer to a commit, run by librdkafka inside `poll`."""
+        if error is not None:
             # The work is durable and idempotent: a redelivery after this changes nothing.
-            log.warning("offset commit failed: %s", error)
+            log.warning("offset commit failed: %s", error, extra={"group": self.group_id})
