@@ -185,11 +185,11 @@ def test_a_redrive_lands_on_the_original_topic_without_the_dlq_headers(
     assert target.startswith(f"{topic}/")
     record = read_at(kafka_bootstrap, target)
     assert (record.key, record.value) == (b"order-1", VALUE)
-    assert [name for name, _ in record.headers] == [
-        "traceparent",
-        "original-topic",
-        "redriven-from",
-    ]
+    names = [name for name, _ in record.headers]
+    # The trace context is the redrive's own send span's where tracing is set
+    # up (it then comes last), else the one the dead letter carried.
+    assert [name for name in names if name != "traceparent"] == ["original-topic", "redriven-from"]
+    assert names.count("traceparent") == 1
     assert dict(record.headers)["redriven-from"] == letter.encode()
     assert f"to {target}" in dlq("show", letter).stdout
 
@@ -247,7 +247,7 @@ def test_redrive_all_sends_only_what_was_not_redriven(dlq, dead_letter, topic):
 def test_an_unknown_dead_letter_exits_with_2(dlq, topic, command):
     result = dlq(command, f"{topic}.dlq/1/5")
 
-    assert result.exit_code == 2
+    assert result.exit_code == 2, result.output
     assert f"no dead letter at {topic}.dlq/1/5: it is empty" in result.stderr
 
 

@@ -31,7 +31,7 @@ from polyshop_common.kafka_io import spans
 from polyshop_common.kafka_io.consumer_metrics import ConsumerMetrics
 from polyshop_common.kafka_io.processing import Handler, Outcome, RecordProcessor
 from polyshop_common.kafka_io.producer import Producer, reachable
-from polyshop_common.kafka_io.records import Record
+from polyshop_common.kafka_io.records import Record, fetched
 from polyshop_common.kafka_io.retries import Pauses, Retries
 from polyshop_common.settings import DEFAULT_RETRY_DELAYS
 
@@ -174,13 +174,9 @@ class ConsumerLoop:
             conn.close()
 
     def _poll(self, consumer: Any, timeout: float) -> Batches:
-        """Wait up to `timeout` for a record, then take what else is already
-        fetched (a batch waits for nothing more), by partition in order."""
-        first = consumer.poll(timeout)
-        if first is None:
-            return {}
+        """What one `fetched` brings, by partition in offset order."""
         batches: Batches = {}
-        for message in [first, *consumer.consume(BATCH - 1, 0)]:
+        for message in fetched(consumer, timeout, BATCH):
             if error := message.error():
                 if error.fatal():
                     raise KafkaException(error)

@@ -4,7 +4,8 @@ and redrive a dead letter, once, to its original topic or to another one.
 A dead letter is named by where it lies: `DLQTOPIC/PARTITION/OFFSET`. A
 redrive republishes its key, value and headers as they were, less the
 `dlq-*` headers (they describe the dead letter, not the event), plus
-`redriven-from` naming it; then it records the redrive in the compacted
+`redriven-from` naming it, and with the trace context of its own `send`
+span (kafka_io/spans.py); then it records the redrive in the compacted
 redrive topic, keyed by that name. That record is what refuses a second
 redrive. A redrive that published but failed to record can be repeated:
 the consumers are idempotent, so a second copy of an event changes nothing.
@@ -16,22 +17,30 @@ before the read.
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
-from kafka import KafkaConsumer, KafkaProducer
-from kafka.errors import KafkaError
-from kafka.structs import TopicPartition
+from confluent_kafka import Consumer, KafkaError, KafkaException, TopicPartition
 
 from polyshop_common.events import find_contracts_dir, utc_now
-from polyshop_common.kafka_io.producer import MAX_REQUEST_BYTES, reachable
+from polyshop_common.kafka_io.producer import Producer, PublishError, reachable
+from polyshop_common.kafka_io.records import Record, fetched
 
+CLIENT_ID = "polyshop-dead-letters"
+# Errors of a topic just made, gone once the broker has settled its leader.
+PASSING = {
+    KafkaError.LEADER_NOT_AVAILABLE,
+    KafkaError.NOT_LEADER_FOR_PARTITION,
+    KafkaError._TIMED_OUT,
+}
+T = TypeVar("T")
 DLQ_PREFIX = "dlq-"
 REDRIVEN_FROM = "redriven-from"
 Headers = tuple[tuple[str, bytes], ...]
@@ -164,7 +173,7 @@ class DeadLetters:
         self.redrive_topic = redrive_topic
         self.timeout = timeout
         self._consumer: Any = None
-        self._producer: Any = None
+        self._producer: Producer | None = None
 
     @classmethod
     def from_contracts(cls, bootstrap: str, contracts_dir: Path | None = None) -> DeadLetters:
@@ -192,7 +201,8 @@ class DeadLetters:
     def topics(self) -> list[str]:
         """Every dead-letter topic of the broker."""
         with self._kafka():
-            return sorted(t for t in self._reader().topics() if t.endswith(self.suffix))
+            listed = self._reader().list_topics(timeout=self.timeout).topics
+            return sorted(t for t in listed if t.endswith(self.suffix))
 
     def letters(self, topic: str | None = None, limit: int | None = None) -> list[DeadLetter]:
         """The dead letters of one topic (`orders` or `orders.dlq`) or of all,
@@ -203,8 +213,7 @@ class DeadLetters:
                 if not self._partitions(name):
                     raise DeadLetterError(f"there is no topic {name} on {self.bootstrap}")
             partitions = [TopicPartition(t, p) for t in names for p in self._partitions(t)]
-            starts = self._reader().beginning_offsets(partitions)
-            ends = self._reader().end_offsets(partitions)
+            starts, ends = self._bounds(partitions)
             if limit is not None:  # the newest `limit` overall are among the last `limit` of each
                 starts = {tp: max(start, ends[tp] - limit) for tp, start in starts.items()}
             records = self._read(starts, ends)
@@ -223,8 +232,7 @@ class DeadLetters:
             if letter.partition not in partitions:
                 raise UnknownDeadLetter(f"{letter.topic} has no partition {letter.partition}")
             tp = TopicPartition(letter.topic, letter.partition)
-            start = self._reader().beginning_offsets([tp])[tp]
-            end = self._reader().end_offsets([tp])[tp]
+            [start], [end] = (bound.values() for bound in self._bounds([tp]))
             in_range = start <= letter.offset < end
             records = self._read({tp: letter.offset}, {tp: letter.offset + 1}) if in_range else []
             if not records:
@@ -238,9 +246,8 @@ class DeadLetters:
             partitions = [
                 TopicPartition(self.redrive_topic, p) for p in self._partitions(self.redrive_topic)
             ]
-            starts = self._reader().beginning_offsets(partitions)
             found: dict[str, Redrive] = {}
-            for record in self._read(starts, self._reader().end_offsets(partitions)):
+            for record in self._read(*self._bounds(partitions)):
                 if record.value is None:  # a tombstone: the redrive was forgotten
                     found.pop(record.key.decode(), None)
                 else:
@@ -253,6 +260,8 @@ class DeadLetters:
     def redrive(self, letter: LetterId, *, to: str | None = None, again: bool = False) -> Redrive:
         """Republish a dead letter to its original topic (or `to`), once
         unless `again`; return the redrive's record."""
+        with self._kafka():
+            self._writer().connect()  # its producer id comes while the letter is read
         dead = self.get(letter)
         if dead.redrive is not None and not again:
             raise AlreadyRedriven(dead.redrive)
@@ -263,89 +272,127 @@ class DeadLetters:
             for topic in (target, self.redrive_topic):
                 if not self._partitions(topic):
                     raise DeadLetterError(f"there is no topic {topic} on {self.bootstrap}")
-            sent = self._send(target, dead.key, dead.value, dead.redrive_headers())
+            writer = self._writer()
+            sent = writer.send_raw(target, dead.key, dead.value, dead.redrive_headers())
             done = Redrive(str(letter), target, sent.partition, sent.offset, utc_now())
-            self._send(self.redrive_topic, str(letter).encode(), done.encode(), [])
+            writer.send_raw(self.redrive_topic, str(letter).encode(), done.encode(), [])
             return done
 
     def dead_letter_topic(self, topic: str) -> str:
         return topic if topic.endswith(self.suffix) else topic + self.suffix
 
-    def _letter(self, record: Any, redrives: Mapping[str, Redrive | None]) -> DeadLetter:
+    def _letter(self, record: Record, redrives: Mapping[str, Redrive | None]) -> DeadLetter:
         letter = LetterId(record.topic, record.partition, record.offset)
-        headers = tuple((key, value) for key, value in record.headers or ())
+        timestamp = -1 if record.timestamp is None else record.timestamp
         return DeadLetter(
-            letter, record.timestamp, record.key, record.value, headers, redrives.get(str(letter))
+            letter,
+            timestamp,
+            record.key,
+            record.value,
+            tuple(record.headers),
+            redrives.get(str(letter)),
         )
+
+    def _bounds(
+        self, partitions: Sequence[TopicPartition]
+    ) -> tuple[dict[TopicPartition, int], dict[TopicPartition, int]]:
+        """Each partition's first offset, and the offset its next record will get."""
+        starts, ends = {}, {}
+        reader = self._reader()
+        for tp in partitions:
+            starts[tp], ends[tp] = self._retrying(
+                functools.partial(reader.get_watermark_offsets, tp, timeout=self.timeout)
+            )
+        return starts, ends
+
+    def _retrying(self, call: Callable[[], T]) -> T:
+        """`call()`, again while it fails for a reason that passes (a topic
+        just made, whose leader the client has not learnt yet), until the
+        timeout."""
+        deadline = time.monotonic() + self.timeout
+        while True:
+            try:
+                return call()
+            except KafkaException as error:
+                passing = error.args[0].retriable() or error.args[0].code() in PASSING
+                if not passing or time.monotonic() > deadline:
+                    raise
+            time.sleep(0.1)
 
     def _read(
         self, starts: Mapping[TopicPartition, int], ends: Mapping[TopicPartition, int]
-    ) -> list[Any]:
+    ) -> list[Record]:
         """The records from `starts` up to (not including) `ends`."""
         wanted = {tp: end for tp, end in ends.items() if starts[tp] < end}
         if not wanted:
             return []
         consumer = self._reader()
-        consumer.assign(list(wanted))
-        for tp in wanted:
-            consumer.seek(tp, starts[tp])
-        records: list[Any] = []
+        consumer.assign([TopicPartition(tp.topic, tp.partition, starts[tp]) for tp in wanted])
+        at = {tp: starts[tp] for tp in wanted}  # the next offset to read, per partition
+        records: list[Record] = []
         deadline = time.monotonic() + self.timeout
-        while any(consumer.position(tp) < end for tp, end in wanted.items()):
-            if time.monotonic() > deadline:
-                raise KafkaUnavailable(f"reading {sorted({tp.topic for tp in wanted})} stalled")
-            for tp, batch in consumer.poll(timeout_ms=200).items():
-                records.extend(r for r in batch if r.offset < wanted[tp])
-                deadline = time.monotonic() + self.timeout  # a long topic may take longer
+        try:
+            while any(at[tp] < end for tp, end in wanted.items()):
+                if time.monotonic() > deadline:
+                    stalled = sorted({tp.topic for tp in wanted})
+                    raise KafkaUnavailable(f"reading {stalled} stalled")
+                for message in fetched(consumer, 0.2):
+                    if message.error():
+                        raise KafkaException(message.error())
+                    record = Record.of(message)
+                    tp = TopicPartition(record.topic, record.partition)
+                    if record.offset < wanted[tp]:
+                        records.append(record)
+                    at[tp] = record.offset + 1
+                    deadline = time.monotonic() + self.timeout  # a long topic may take longer
+        finally:
+            consumer.unassign()
         return records
 
-    def _send(
-        self,
-        topic: str,
-        key: bytes | None,
-        value: bytes | None,
-        headers: Sequence[tuple[str, bytes]],
-    ) -> Any:
-        future = self._writer().send(topic, key=key, value=value, headers=list(headers))
-        return future.get(timeout=self.timeout)
-
     def _partitions(self, topic: str) -> set[int]:
-        return self._reader().partitions_for_topic(topic) or set()
+        def partitions() -> set[int]:
+            found = self._reader().list_topics(topic, timeout=self.timeout).topics.get(topic)
+            if found is None or found.error is None:
+                return set(found.partitions) if found else set()
+            if found.error.code() == KafkaError.UNKNOWN_TOPIC_OR_PART:
+                return set()
+            raise KafkaException(found.error)
+
+        return self._retrying(partitions)
 
     @contextmanager
     def _kafka(self) -> Iterator[None]:
         try:
             yield
-        except KafkaError as error:
-            raise KafkaUnavailable(f"Kafka at {self.bootstrap} failed: {error!r}") from error
+        except (KafkaException, PublishError) as error:
+            raise KafkaUnavailable(f"Kafka at {self.bootstrap} failed: {error}") from error
 
     def _reader(self) -> Any:
         if self._consumer is None:
             self._check_reachable()
-            self._consumer = KafkaConsumer(**self._settings(), enable_auto_commit=False)
+            self._consumer = Consumer(
+                {
+                    "bootstrap.servers": self.bootstrap,
+                    "client.id": CLIENT_ID,
+                    # Required by the client; no partition is subscribed and
+                    # nothing is committed under it (every read assigns).
+                    "group.id": CLIENT_ID,
+                    "enable.auto.commit": False,
+                    # Each read assigns anew and knows where it ends: a fetch
+                    # left waiting for data would hold up the next read.
+                    "fetch.wait.max.ms": 10,
+                }
+            )
         return self._consumer
 
-    def _writer(self) -> Any:
+    def _writer(self) -> Producer:
         if self._producer is None:
             self._check_reachable()
-            self._producer = KafkaProducer(
-                **self._settings(),
-                acks="all",
-                max_block_ms=int(self.timeout * 1000),
-                max_request_size=MAX_REQUEST_BYTES,  # a dead letter may be as large as any record
-            )
+            self._producer = Producer(self.bootstrap, CLIENT_ID, timeout=self.timeout)
         return self._producer
 
-    def _settings(self) -> dict[str, Any]:
-        return {
-            "bootstrap_servers": self.bootstrap,
-            "client_id": "polyshop-dead-letters",
-            "bootstrap_timeout_ms": int(self.timeout * 1000),
-            "allow_auto_create_topics": False,
-        }
-
     def _check_reachable(self) -> None:
-        # kafka-python leaves the sockets of a client that failed to bootstrap open.
+        # A clear answer at once, not a timeout after the client tried for a while.
         if not reachable(self.bootstrap):
             raise KafkaUnavailable(f"no Kafka broker answers at {self.bootstrap}")
 

@@ -15,7 +15,7 @@ import logging
 import socket
 import threading
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, NamedTuple
 
 from confluent_kafka import KafkaException
 from confluent_kafka import Producer as Client
@@ -82,6 +82,13 @@ def reachable(bootstrap: str, timeout: float = 1.0) -> bool:
     return False
 
 
+class Delivered(NamedTuple):
+    """Where the broker wrote a record."""
+
+    partition: int
+    offset: int
+
+
 class Pending:
     """An event handed to the client, not yet acknowledged; its `send` span
     ends with the answer."""
@@ -92,18 +99,19 @@ class Pending:
         self._span = span
         self._answered = threading.Event()
         self._error: KafkaException | None = None
-        self._where = (-1, -1)  # partition, offset
+        self._where = Delivered(-1, -1)
 
     def delivered(self, error: Any, message: Any) -> None:
         """The client's delivery report, in its polling thread."""
         if error is not None:
             self._error = KafkaException(error)
         else:
-            self._where = (message.partition(), message.offset())
+            self._where = Delivered(message.partition(), message.offset())
         self._answered.set()
 
-    def wait(self) -> None:
-        """Return once the broker has the event (acks=all); raise PublishError if not."""
+    def wait(self) -> Delivered:
+        """Return once the broker has the event (acks=all), saying where it
+        is; raise PublishError if it has not."""
         # The client gives up after `timeout` (message.timeout.ms) and reports
         # that too; the margin covers the report's way back.
         if not self._answered.wait(self._timeout + 5.0):
@@ -111,6 +119,7 @@ class Pending:
         if self._error is not None:
             self.fail(self._error)
         spans.sent(self._span, *self._where)
+        return self._where
 
     def fail(self, error: BaseException) -> None:
         spans.failed(self._span, error)
@@ -146,9 +155,9 @@ class Producer:
 
     def send_raw(
         self, topic: str, key: bytes | None, value: bytes | None, headers: Headers
-    ) -> None:
+    ) -> Delivered:
         """Publish bytes as they are (the dead-letter path keeps key and value unchanged)."""
-        self._send(topic, key, value, headers).wait()
+        return self._send(topic, key, value, headers).wait()
 
     def _send(
         self,

@@ -5,6 +5,7 @@ same on a record read from Kafka and on one built by a test.
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -37,3 +38,13 @@ class Record:
     def position(self) -> TopicPartition:
         """Where to seek to read this record again."""
         return TopicPartition(self.topic, self.partition, self.offset)
+
+
+def fetched(consumer: Any, timeout: float, most: int = 500) -> Iterator[Any]:
+    """Wait up to `timeout` seconds for one message, then take what else the
+    client has fetched already, `most` in all. The client's `consume(n, t)`
+    would wait out all of `t` for the n-th message."""
+    first = consumer.poll(timeout)
+    if first is not None:
+        yield first
+        yield from consumer.consume(most - 1, 0)
