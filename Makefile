@@ -15,7 +15,7 @@ export UV_SYSTEM_CERTS := 1
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
 
-.PHONY: up test check setup lint format clean bench-gateway bench-shop bench-tracing bench-profile screenshots
+.PHONY: up test check setup lint format clean fault faults labs bench-gateway bench-shop bench-tracing bench-profile screenshots
 
 up: setup
 	$(PY) -m polyshop_dev.up $(if $(TRACES),--traces)
@@ -45,6 +45,23 @@ node_modules/.synced: package-lock.json package.json $(wildcard */*/package.json
 .cache/kafka/.fetched: tools/kafka/pom.xml $(VENV)/.synced
 	$(PY) -m polyshop_dev.kafka fetch
 	touch $@
+
+# Fault switches, while the shop runs (docs/faults.md): `make fault NAME=slow
+# ON=1 SERVICE=catalog` turns one on (SERVICE left out: in every piece),
+# `make fault NAME=slow ON=0` off again, `make faults` lists them.
+fault: setup
+	$(PY) -m polyshop_dev.faults $(if $(filter 1,$(ON)),on,off) $(NAME) $(if $(and $(filter 1,$(ON)),$(SERVICE)),--service $(SERVICE))
+
+faults: setup
+	$(PY) -m polyshop_dev.faults list
+
+# The workshop's labs (labs/README.md): `make lab-01-check` grades lab 01
+# against the running shop and says what is missing; `make labs` lists them.
+lab-%-check: setup
+	$(PY) -m polyshop_dev.labs check $*
+
+labs: setup
+	$(PY) -m polyshop_dev.labs list
 
 # The storefront's browser tests, keeping a picture of each page for the docs.
 screenshots: setup test-browser

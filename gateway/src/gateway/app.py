@@ -33,6 +33,7 @@ from gateway.ratelimit import RateLimiter
 from gateway.routes import load_routes
 from gateway.status import StatusBoard, Traffic, register_status
 from gateway.upstreams import Upstreams, make_pools
+from polyshop_common import faults
 from polyshop_common.issuer import Issuer
 from polyshop_common.logs import configure_logging
 from polyshop_common.problems import register_problem_handlers
@@ -47,7 +48,9 @@ def create_app(config: Config | None = None, discovery: Any = None) -> Flask:
     config = config or Config.from_env()
     configure_logging("gateway", config.log_level)
     announce_mode(config.mode, "gateway")
-    discovery = discovery or start_discovery(config)
+    if discovery is None:
+        discovery = start_discovery(config)
+        faults.watch("gateway")
     routes = load_routes(config.routes_file)
     upstreams = Upstreams(
         discovery,

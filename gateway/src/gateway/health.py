@@ -10,6 +10,7 @@ from typing import Any
 
 from flask import Blueprint, Flask, current_app
 
+from polyshop_common import faults
 from polyshop_common.problems import Problem
 
 bp = Blueprint("health", __name__)
@@ -26,7 +27,12 @@ def healthz() -> dict[str, str]:
 
 
 @bp.get("/readyz")
-def readyz() -> dict[str, str]:
+def readyz() -> dict[str, Any]:
     if not current_app.extensions["gateway.discovery"].wait_ready(0):
-        raise Problem(503, "Not ready", "No answer from the registry yet.")
-    return {"status": "ready"}
+        raise Problem(503, "Not ready", "No answer from the registry yet.", **switched())
+    return {"status": "ready", **switched()}
+
+
+def switched() -> dict[str, Any]:
+    """The fault switches on, if any (polyshop_common.faults)."""
+    return {"faults": on} if (on := faults.active()) else {}

@@ -54,6 +54,7 @@ import { ConsumerMetrics } from './consumer-metrics.js';
 import { markProcessed, PROCESSED_EVENTS_TABLE, wasProcessed } from './db.js';
 import { isTransient } from './errors.js';
 import { InvalidEvent } from './events.js';
+import { isOn, onFaultsChange, PAUSE_CONSUMER } from './faults.js';
 import { markFailed, processing, sendRecords } from './kafka-spans.js';
 import {
   afterFailure, deadLetter, DEFAULT_RETRY_DELAYS, dueAt, isForeign,
@@ -78,6 +79,9 @@ export class ConsumerLoop extends EventEmitter {
   #aborter = new AbortController();
   // Timers that resume partitions paused until a retry record is due.
   #resumeTimers = new Set();
+  // What resumes the partitions the fault switch paused, and stops listening for it.
+  #held = [];
+  #stopHolding = null;
   // Offsets of durable work not yet handed to the broker, by partition, and
   // the commit under way (see #commitSoon).
   #toCommit = new Map();
@@ -204,6 +208,10 @@ export class ConsumerLoop extends EventEmitter {
   // goes to whoever owns the partition next, or to this loop once it is due.
   async #onBatch({ batch, resolveOffset, heartbeat, isRunning, isStale, pause }) {
     const { topic, partition } = batch;
+    if (isOn(PAUSE_CONSUMER)) {
+      this.#hold(batch, pause);
+      return;
+    }
     const { level } = this.#contracts.originOf(topic);
     let next = null;
     let waiting = null;
@@ -269,9 +277,27 @@ export class ConsumerLoop extends EventEmitter {
     this.#log.debug({ topic, partition, offset, due }, 'retry not due yet, partition paused');
   }
 
+  // The `pause-consumer` fault switch: each partition that brings a batch
+  // while it is on is paused there, and read again from that batch once the
+  // switch is off. The consumer stays in its group; its lag grows.
+  #hold(batch, pause) {
+    const { topic, partition, messages } = batch;
+    const resume = pause();
+    this.#consumer.seek({ topic, partition, offset: messages[0].offset });
+    this.#metrics.seeBatch(batch, null); // the lag: every record of the batch waits
+    this.#held.push(resume);
+    this.#stopHolding ??= onFaultsChange(() => {
+      if (isOn(PAUSE_CONSUMER)) return;
+      for (const each of this.#held.splice(0)) each();
+      this.#stopHolding();
+      this.#stopHolding = null;
+    });
+  }
+
   #cancelResumes() {
     for (const timer of this.#resumeTimers) clearTimeout(timer);
     this.#resumeTimers.clear();
+    this.#held.length = 0; // a new run starts unpaused
   }
 
   // The record's work, then the publishing of its retry copy or dead letter

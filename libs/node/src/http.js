@@ -9,7 +9,11 @@
  */
 import { once } from 'node:events';
 import http from 'node:http';
+import { setTimeout } from 'node:timers/promises';
 import express from 'express';
+import {
+  activeFaults, ERRORS, isOn, SLOW, valueOf,
+} from './faults.js';
 
 export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
 
@@ -116,13 +120,33 @@ export function healthRouter(checks) {
   router.get('/readyz', (req, res) => {
     const entries = Object.entries(checks).map(([name, check]) => [name, Boolean(check())]);
     const results = Object.fromEntries(entries);
+    // A fault switch that is on shows here, ready or not (faults.js).
+    const on = activeFaults();
+    const switched = Object.keys(on).length > 0 ? { faults: on } : {};
     // The same bodies as the Python library's: an error is problem JSON, naming what is missing.
-    if (Object.values(results).every(Boolean)) return res.json({ status: 'ok', checks: results });
+    if (Object.values(results).every(Boolean)) {
+      return res.json({ status: 'ok', checks: results, ...switched });
+    }
     return sendProblem(res, {
-      status: 503, title: 'Service Unavailable', detail: 'Not ready yet.', extensions: { checks: results },
+      status: 503,
+      title: 'Service Unavailable',
+      detail: 'Not ready yet.',
+      extensions: { checks: results, ...switched },
     });
   });
   return router;
+}
+
+/**
+ * The `slow` and `errors` fault switches (faults.js), for every route after
+ * it: mounted after the probes and /metrics, which keep answering, since the
+ * switches break the service's work, not what shows that it is broken.
+ */
+export async function injectFaults(req, res, next) {
+  const delayMs = valueOf(SLOW, 0);
+  if (delayMs) await setTimeout(delayMs);
+  if (isOn(ERRORS)) throw new HttpProblem(503, 'Service Unavailable', "The fault switch 'errors' is on.");
+  next();
 }
 
 /**

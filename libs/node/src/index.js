@@ -43,5 +43,8 @@ export {
 } from './metrics.js';
 export { untraced, within } from './telemetry.js';
 export {
+  activeFaults, faultSwitches, isOn, onFaultsChange, stopFaults, valueOf, watchFaults,
+} from './faults.js';
+export {
   createServiceClient, ServiceClient, ServiceUnavailable, UpstreamError,
 } from './service-client.js';

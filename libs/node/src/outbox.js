@@ -30,6 +30,7 @@ import { hostname } from 'node:os';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { backoffDelay } from './backoff.js';
 import { newEvent } from './events.js';
+import { DUPLICATE_EVENTS, isOn, STOP_OUTBOX_RELAY } from './faults.js';
 import { sendRecords } from './kafka-spans.js';
 import { watchOutbox } from './metrics.js';
 import { carrier, contextOf } from './telemetry.js';
@@ -196,6 +197,7 @@ export class OutboxRelay {
    * @returns {Promise<number>} how many went out
    */
   async publishPending() {
+    if (isOn(STOP_OUTBOX_RELAY)) return 0; // rows wait in the outbox, as while Kafka is away
     let published = 0;
     while (!this.#stopping && this.#renewLease()) {
       const rows = unsentRows(this.#db, this.#batchSize);
@@ -226,13 +228,16 @@ export class OutboxRelay {
   // span is a child of the context the row was written in.
   async #publish(rows) {
     let published = 0;
+    const copies = isOn(DUPLICATE_EVENTS) ? 2 : 1; // consumers must drop the second
     for (const group of consecutiveByTopic(rows)) {
       await sendRecords(this.#producer, {
         topic: group[0].topic,
         acks: -1,
-        records: group.map((row) => {
+        records: group.flatMap((row) => {
           const headers = JSON.parse(row.headers);
-          return { key: row.key, value: row.value, headers, parent: contextOf(headers) };
+          return Array.from({ length: copies }, () => ({
+            key: row.key, value: row.value, headers: { ...headers }, parent: contextOf(headers),
+          }));
         }),
       });
       if (!markSent(this.#db, group.map((row) => row.id), this.holder)) {

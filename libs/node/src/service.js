@@ -21,9 +21,10 @@ import express from 'express';
 import { ConfigError } from './config.js';
 import { loadContracts } from './events.js';
 import {
-  healthRouter, jsonBody, notFoundHandler, problemHandler, requestLogger, startWebServer,
+  healthRouter, injectFaults, jsonBody, notFoundHandler, problemHandler, requestLogger, startWebServer,
   stopWebServer,
 } from './http.js';
+import { stopFaults, watchFaults } from './faults.js';
 import { createKafka, createProducer } from './kafka.js';
 import { createLogger } from './logger.js';
 import { metricsRouter, requestMetrics } from './metrics.js';
@@ -58,6 +59,7 @@ export function createServiceApp({
   app.use(jsonBody());
   app.use(healthRouter({ database: () => db.open, ...readiness }));
   app.use(metricsRouter());
+  app.use(injectFaults);
   for (const step of middleware) app.use(...[step].flat());
   for (const router of routers) app.use(router);
   app.use(notFoundHandler);
@@ -109,6 +111,7 @@ async function start({ service, loadConfig, openDatabase, createWorkers, createA
   logger.info({ host: config.host, port, database: config.databasePath }, 'listening');
 
   const host = config.advertisedHost;
+  await watchFaults({ service, instance: `${host}:${port}`, logger });
   const healthUrl = `http://${host}:${port}/readyz`;
   state.registration = createRegistration({
     api, service, host, port, healthUrl, metadata: { language: 'node' }, logger,
@@ -128,6 +131,7 @@ async function start({ service, loadConfig, openDatabase, createWorkers, createA
     for (const helper of [...helpers].reverse()) await helper.stop();
     await producer.disconnect();
     db.close();
+    await stopFaults();
     if (!(await stopTelemetry())) logger.warn('spans not sent in time: dropped');
   }, { timeoutMs: SHUTDOWN_TIMEOUT_MS, logger });
 }

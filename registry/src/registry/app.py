@@ -8,6 +8,7 @@ from __future__ import annotations
 from flask import Flask, Response
 from werkzeug.exceptions import RequestEntityTooLarge
 
+from polyshop_common import faults
 from polyshop_common.logs import configure_logging
 from polyshop_common.problems import problem_response, register_problem_handlers
 from polyshop_common.settings import announce_mode
@@ -42,6 +43,7 @@ def create_app(
     register_metrics(app, store)
     if settings.start_reaper:
         start_reaper(app, store, settings.eviction_interval_seconds)
+        faults.watch("registry")
     return app
 
 

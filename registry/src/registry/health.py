@@ -6,7 +6,11 @@ state in memory and waits on nothing, so it is ready as soon as it answers.
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint
+
+from polyshop_common import faults
 
 bp = Blueprint("health", __name__)
 
@@ -17,5 +21,6 @@ def livez() -> dict[str, str]:
 
 
 @bp.get("/readyz")
-def readyz() -> dict[str, str]:
-    return {"status": "ok"}
+def readyz() -> dict[str, Any]:
+    # A fault switch that is on shows here (polyshop_common.faults).
+    return {"status": "ok"} | ({"faults": on} if (on := faults.active()) else {})

@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from polyshop_dev import kafka, secrets
+from polyshop_dev import faults, kafka, secrets
+from polyshop_dev.labs.where import ShopAddress
 from polyshop_dev.pieces import SECRETS_DIR, Ports, gateway_piece, registry_piece, service_piece
 from polyshop_dev.stack import Piece, Running, Stack
 
@@ -34,6 +35,19 @@ def start_shop(
         kafka.ensure_topics(bootstrap)
     services = [service_piece(name, port, common) for name, port in ports.services]
     start(stack, [*services, gateway_piece(ports.gateway, common, ports.gateway_metrics)])
+    # Where it all is, for the labs' graders and `python -m polyshop_dev.instance`.
+    ShopAddress(
+        gateway=f"http://127.0.0.1:{ports.gateway}",
+        gateway_metrics=f"http://127.0.0.1:{ports.gateway_metrics}/metrics",
+        registry=registry_url,
+        kafka=bootstrap,
+        data_dir=str(data_dir),
+        log_dir=str(stack.log_dir),
+        faults_file=common["FAULTS_FILE"],
+        services={name: f"http://127.0.0.1:{port}" for name, port in ports.services},
+        env=common,
+        zipkin=common.get("OTEL_EXPORTER_ZIPKIN_ENDPOINT", "").removesuffix("/api/v2/spans"),
+    ).write(data_dir.parent / "shop.json")
     return {
         "storefront and API": f"http://127.0.0.1:{ports.gateway}/",
         "system view": f"http://127.0.0.1:{ports.gateway}/system",
@@ -59,6 +73,8 @@ def shop_env(
         "REGISTRY_URL": f"http://127.0.0.1:{ports.registry}",
         "KAFKA_BOOTSTRAP_SERVERS": bootstrap,
         "DATA_DIR": str(data_dir),
+        # Every fault switch off at each start (docs/faults.md).
+        "FAULTS_FILE": str(faults.reset(data_dir.parent / "flags.json")),
         # The storefront logs users in, and reads the gateway's status, there.
         "GATEWAY_URL": f"http://127.0.0.1:{ports.gateway}",
         **(env or {}),

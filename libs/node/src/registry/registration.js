@@ -14,6 +14,7 @@
  * `close()`, from its shutdown handler.
  */
 import { backoffDelay } from '../backoff.js';
+import { isOn, STOP_HEARTBEATS } from '../faults.js';
 import { RegistryError } from './api.js';
 
 const DEREGISTER_TIMEOUT_MS = 2000;
@@ -125,6 +126,8 @@ export class Registration {
   }
 
   async #heartbeat() {
+    // The lease runs out and the registry evicts this instance.
+    if (isOn(STOP_HEARTBEATS)) return this.#heartbeatMs;
     const startedAt = Date.now();
     try {
       await this.#api.heartbeat(this.#service, this.instanceId, { signal: this.#aborter.signal });

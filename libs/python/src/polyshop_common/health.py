@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Blueprint, current_app
 
+from polyshop_common import faults
 from polyshop_common.flask_db import get_db
 from polyshop_common.problems import Problem
 
@@ -31,9 +32,11 @@ def livez() -> dict[str, str]:
 @health.get("/readyz")
 def readyz() -> dict[str, Any]:
     checks = {"database": _database_answers()} | current_app.extensions[EXTENSION].checks()
+    # A fault switch that is on shows here, ready or not (polyshop_common.faults).
+    switched = {"faults": on} if (on := faults.active()) else {}
     if not all(checks.values()):
-        raise Problem(503, "Service Unavailable", "Not ready yet.", checks=checks)
-    return {"status": "ok", "checks": checks}
+        raise Problem(503, "Service Unavailable", "Not ready yet.", checks=checks, **switched)
+    return {"status": "ok", "checks": checks, **switched}
 
 
 def _database_answers() -> bool:

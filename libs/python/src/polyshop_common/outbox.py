@@ -32,7 +32,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from polyshop_common import db, telemetry
+from polyshop_common import db, faults, telemetry
 from polyshop_common.backoff import Backoff
 from polyshop_common.errors import TransientError
 from polyshop_common.events import Contracts, utc_now
@@ -242,6 +242,8 @@ class OutboxRelay:
         first row the broker does not acknowledge (raising), so a later row
         never overtakes an earlier one.
         """
+        if faults.on(faults.STOP_OUTBOX_RELAY):
+            return 0  # rows wait in the outbox, as they do while Kafka is away
         published = 0
         while (
             not self._stop.is_set()
@@ -260,6 +262,7 @@ class OutboxRelay:
         row and those after it stay for the next attempt.
         """
         # The producer keys each record by the event's subject, which is the row's key.
+        copies = 2 if faults.on(faults.DUPLICATE_EVENTS) else 1  # consumers must drop the second
         pending = [
             (
                 row["id"],
@@ -270,12 +273,14 @@ class OutboxRelay:
                 ),
             )
             for row in rows
+            for _ in range(copies)
         ]
         acked: list[int] = []
         try:
             for row_id, event in pending:
                 event.wait()
-                acked.append(row_id)
+                if row_id not in acked[-1:]:
+                    acked.append(row_id)
         finally:
             marked = self._mark_sent(conn, acked)
         return marked

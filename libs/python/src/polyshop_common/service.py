@@ -18,8 +18,9 @@ import threading
 import time
 from typing import Any, Protocol
 
-from flask import Flask
+from flask import Flask, request
 
+from polyshop_common import faults
 from polyshop_common.events import Contracts
 from polyshop_common.health import EXTENSION, health
 from polyshop_common.identity import TokenVerifier, register_identity
@@ -27,6 +28,7 @@ from polyshop_common.kafka_io import ConsumerLoop, Handler, Producer
 from polyshop_common.logs import configure_logging
 from polyshop_common.metrics import serve_metrics, time_requests, watch_outbox
 from polyshop_common.outbox import OutboxRelay
+from polyshop_common.problems import Problem
 from polyshop_common.registry import Discovery, Registration, RegistryApi
 from polyshop_common.settings import ServiceSettings, announce_mode
 from polyshop_common.telemetry import instrument_app, stop_tracing
@@ -48,6 +50,7 @@ class Worker(Protocol):
 class Runtime:
     def __init__(self, service: str, settings: ServiceSettings, *, discover: bool = False) -> None:
         host, port = settings.advertised_host, settings.port
+        self.service, self.instance = service, f"{host}:{port}"
         self.registration = Registration(
             RegistryApi(settings.registry_url, settings.registry_token),
             service,
@@ -77,6 +80,7 @@ class Runtime:
             if self._started:
                 return
             self._started = True
+            faults.watch(self.service, self.instance)
             self.registration.start()
             if self.discovery:
                 self.discovery.start()
@@ -96,6 +100,7 @@ class Runtime:
                 worker.stop()
             for close in self._closers:
                 close()
+            faults.stop()
             log.info("runtime stopped")
 
     def checks(self) -> dict[str, bool]:
@@ -157,9 +162,25 @@ def create_flask_app(import_name: str, service: str, settings: ServiceSettings) 
     time_requests(app)
     serve_metrics(app)
     app.config["TESTING"] = settings.testing
+    app.before_request(inject_faults)
     register_identity(app, TokenVerifier(settings.auth_issuer, service))
     app.json.sort_keys = False  # keep fields in their documented order
     return app
+
+
+# Probes and metrics keep answering: the switches break the service's work,
+# not what shows that it is broken.
+UNFAULTED_PATHS = frozenset({"/livez", "/readyz", "/metrics"})
+
+
+def inject_faults() -> None:
+    """The `slow` and `errors` fault switches (polyshop_common.faults)."""
+    if request.path in UNFAULTED_PATHS:
+        return
+    if delay_ms := faults.value(faults.SLOW):
+        time.sleep(delay_ms / 1000)
+    if faults.on(faults.ERRORS):
+        raise Problem(503, "Service Unavailable", "The fault switch 'errors' is on.")
 
 
 def init_app(app: Flask, runtime: Runtime, settings: ServiceSettings) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask, Response
 
 from orders.placing import IdempotencyConflict, MixedCurrencies
-from orders.pricing import UnknownSkus
+from orders.pricing import MalformedPrice, UnknownSkus
 from orders.validation import InvalidOrder
 from polyshop_common.events import InvalidEvent
 from polyshop_common.http_client import ServiceUnavailable
@@ -19,6 +19,7 @@ def register_errorhandlers(app: Flask) -> None:
     app.register_error_handler(MixedCurrencies, _mixed_currencies)
     app.register_error_handler(IdempotencyConflict, _conflict)
     app.register_error_handler(ServiceUnavailable, _catalog_unavailable)
+    app.register_error_handler(MalformedPrice, _catalog_malformed)
     app.register_error_handler(InvalidEvent, _breaks_the_event_contract)
 
 
@@ -43,6 +44,11 @@ def _conflict(error: IdempotencyConflict) -> Response:
 def _catalog_unavailable(error: ServiceUnavailable) -> Response:
     detail = f"Prices cannot be checked right now ({error}); nothing was stored."
     return problem_response(503, "Service Unavailable", detail, headers={"Retry-After": "2"})
+
+
+def _catalog_malformed(error: MalformedPrice) -> Response:
+    detail = f"The catalog's answer cannot be used ({error}); nothing was stored."
+    return problem_response(502, "Bad Gateway", detail)
 
 
 def _breaks_the_event_contract(error: InvalidEvent) -> Response:

@@ -18,7 +18,7 @@ from collections.abc import Callable
 from typing import Any
 
 from payments import store
-from polyshop_common import outbox
+from polyshop_common import faults, outbox
 from polyshop_common.events import Contracts, new_event, utc_now
 
 SOURCE = "/payments"
@@ -29,6 +29,8 @@ log = logging.getLogger(__name__)
 
 def decide(amount_cents: int, decline_over_cents: int) -> str | None:
     """None to authorise, or the reason to decline (the demo rule: a limit)."""
+    if faults.on(faults.DECLINE_PAYMENTS):
+        return "the fault switch 'decline-payments' is on"
     if amount_cents > decline_over_cents:
         return f"amount {amount_cents} cents is over the limit of {decline_over_cents} cents"
     return None

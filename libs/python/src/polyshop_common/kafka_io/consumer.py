@@ -23,7 +23,7 @@ from typing import Any
 
 from confluent_kafka import Consumer, KafkaException, TopicPartition
 
-from polyshop_common import db
+from polyshop_common import db, faults
 from polyshop_common.backoff import Backoff
 from polyshop_common.errors import TransientError
 from polyshop_common.events import Contracts
@@ -79,6 +79,7 @@ class ConsumerLoop:
         self.retries = Retries(contracts, group_id, retry_delays, producer)
         self.expiry = expiry  # False for a read model (see RecordProcessor)
         self._paused = Pauses()
+        self._holding = False  # paused by the fault switch
         self._backoff = backoff
         self._poll_timeout_ms = poll_timeout_ms
         self._metrics = ConsumerMetrics(group_id)
@@ -157,11 +158,16 @@ class ConsumerLoop:
             expiry=self.expiry,
         )
         self._paused.clear()  # a new consumer starts with no partition paused
+        self._holding = False
         self._running.set()
         failures = 0
         try:
             while not self._stop.is_set():
                 timeout_ms = self._resume_due(consumer)
+                if self._held(consumer):
+                    self._put_back(consumer, self._poll(consumer, timeout_ms / 1000))
+                    self._metrics.see(consumer)
+                    continue
                 batches = self._poll(consumer, timeout_ms / 1000)
                 done = self._process_batches(consumer, processor, batches)
                 self._metrics.see(consumer)
@@ -186,6 +192,25 @@ class ConsumerLoop:
             record = Record.of(message)
             batches.setdefault(TopicPartition(record.topic, record.partition), []).append(record)
         return batches
+
+    def _held(self, consumer: Any) -> bool:
+        """The `pause-consumer` fault switch: every partition paused while it is on.
+
+        The consumer keeps polling, so it stays in its group; its lag grows.
+        """
+        if faults.on(faults.PAUSE_CONSUMER):
+            if assigned := consumer.assignment():  # those assigned since are paused too
+                consumer.pause(assigned)
+            self._holding = True
+        elif self._holding:
+            consumer.resume([each for each in consumer.assignment() if each not in self._paused])
+            self._holding = False
+        return self._holding
+
+    def _put_back(self, consumer: Any, batches: Batches) -> None:
+        """Records fetched before the pause are read again after it."""
+        for records in batches.values():
+            consumer.seek(records[0].position())
 
     def _process_batches(self, consumer: Any, processor: RecordProcessor, batches: Batches) -> bool:
         """Process what one poll returned; False if a record must be retried in place."""

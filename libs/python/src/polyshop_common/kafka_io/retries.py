@@ -104,6 +104,9 @@ class Pauses:
     def clear(self) -> None:
         self._due.clear()
 
+    def __contains__(self, partition: Any) -> bool:
+        return partition in self._due
+
     def take_due(self, now_ms: int) -> list[Any]:
         """The partitions due by now, forgotten here: the caller resumes them."""
         due = [partition for partition, at in self._due.items() if at <= now_ms]

@@ -15,6 +15,7 @@ from typing import Any
 
 import requests
 
+from polyshop_common import faults
 from polyshop_common.backoff import Backoff
 from polyshop_common.registry.api import RegistryApi, RegistryError
 
@@ -92,6 +93,8 @@ class Registration:
         return None
 
     def _heartbeat(self, interval: float) -> float | None:
+        if faults.on(faults.STOP_HEARTBEATS):
+            return interval  # the lease runs out and the registry evicts this instance
         try:
             self.api.heartbeat(self.service, self.instance_id)
         except RegistryError as error:
