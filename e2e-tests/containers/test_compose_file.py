@@ -63,6 +63,17 @@ def test_every_piece_mounts_only_its_own_secrets_read_only(name):
     assert ALL[name]["depends_on"]["secrets"]["condition"] == "service_completed_successfully"
 
 
+@pytest.mark.parametrize("name", BUILT)
+def test_every_piece_reads_the_fault_switches_and_only_the_storefront_writes_them(name):
+    environment = ALL[name].get("environment") or {}
+    assert environment["FAULTS_FILE"] == "/flags/flags.json"
+    mounts = [v.split()[0] for v in ALL[name]["volumes"] if v.startswith("flags:")]
+    assert mounts == ["flags:/flags" if name == "storefront" else "flags:/flags:ro"]
+    assert ALL[name]["depends_on"]["fault-switches"]["condition"] == (
+        "service_completed_successfully"
+    )
+
+
 def test_the_gateway_has_no_registry_credential():
     assert not [v for v in ALL["gateway"]["environment"] if v.startswith("REGISTRY_TOKEN")]
 

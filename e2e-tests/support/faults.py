@@ -7,7 +7,6 @@ log, stock, payments).
 from __future__ import annotations
 
 import dataclasses
-import json
 import time
 from collections import Counter
 from collections.abc import Iterator
@@ -20,6 +19,7 @@ import requests
 import yaml
 
 from polyshop_dev import kafka
+from polyshop_dev.labs.where import json_lines as read_json_lines
 from polyshop_dev.pieces import Ports, free_port, service_piece
 from polyshop_dev.seed import plentiful_seed
 from polyshop_dev.shop import start_shop
@@ -141,17 +141,6 @@ def relaxed_routes(path: Path) -> Path:
     routes["defaults"]["rate_limit"] = None
     path.write_text(yaml.safe_dump(routes))
     return path
-
-
-def read_json_lines(path: Path) -> list[dict]:
-    lines = []
-    for line in path.read_text(errors="replace").splitlines():
-        if line.startswith("{"):
-            try:
-                lines.append(json.loads(line))
-            except ValueError:
-                continue
-    return lines
 
 
 def log_time(line: dict) -> float:

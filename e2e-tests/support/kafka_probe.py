@@ -9,6 +9,7 @@ from collections.abc import Iterable
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 
 from polyshop_common.kafka_io.producer import MAX_REQUEST_BYTES
+from polyshop_dev.labs.shopping import records as every_record
 
 
 def find_record(bootstrap: str, topic: str, match, timeout: float = 20):
@@ -80,19 +81,4 @@ def end_offsets(bootstrap: str, topic: str) -> dict[int, int]:
 def records(bootstrap: str, topic: str, match=lambda record: True, timeout: float = 20) -> list:
     """Every record of `topic` for which `match(record)` holds, from the
     beginning up to the end as it is now; read without a consumer group."""
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    try:
-        partitions = [TopicPartition(topic, p) for p in consumer.partitions_for_topic(topic)]
-        ends = consumer.end_offsets(partitions)
-        consumer.assign(partitions)
-        consumer.seek_to_beginning()
-        found = []
-        deadline = time.monotonic() + timeout
-        while any(consumer.position(tp) < end for tp, end in ends.items()):
-            if time.monotonic() > deadline:
-                raise AssertionError(f"reading {topic} to its end took over {timeout} s")
-            for tp, batch in consumer.poll(timeout_ms=300).items():
-                found.extend(r for r in batch if r.offset < ends[tp] and match(r))
-        return found
-    finally:
-        consumer.close()
+    return [record for record in every_record(bootstrap, topic, timeout) if match(record)]

@@ -11,6 +11,7 @@ from pathlib import Path
 import requests
 
 from polyshop_dev import faults
+from polyshop_dev.labs.shopping import signed_in
 from polyshop_dev.labs.where import ShopAddress
 from polyshop_dev.pieces import free_port, service_piece
 from polyshop_dev.stack import Piece, http_ok
@@ -70,15 +71,7 @@ class LabControl:
         )
 
     def customer(self, username: str = "alice", password: str = "wonderland") -> requests.Session:
-        session = requests.Session()
-        session.trust_env = False
-        answer = session.post(
-            f"{self.shop.gateway}/auth/token",
-            json={"username": username, "password": password},
-            timeout=5,
-        )
-        answer.raise_for_status()
-        session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+        session = signed_in(self.shop, username, password)
         self._sessions.append(session)
         return session
 

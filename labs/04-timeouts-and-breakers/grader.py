@@ -13,6 +13,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from gateway.config import Config
 from gateway.routes import load_routes
 from polyshop_dev.labs import Grade, ShopAddress
+from polyshop_dev.labs.shopping import signed_in
 from polyshop_dev.paths import ROOT
 
 ROUTES = ROOT / "gateway" / "src" / "gateway" / "routes.yaml"
@@ -92,13 +93,5 @@ def switched_on(shop: ShopAddress) -> bool:
 
 
 def answer_status(shop: ShopAddress) -> int:
-    session = requests.Session()
-    token = session.post(
-        f"{shop.gateway}/auth/token",
-        json={"username": "alice", "password": "wonderland"},
-        timeout=5,
-    ).json()["access_token"]
-    with session:
-        return session.get(
-            shop.gateway + PAYMENTS, headers={"Authorization": f"Bearer {token}"}, timeout=10
-        ).status_code
+    with signed_in(shop) as customer:
+        return customer.get(shop.gateway + PAYMENTS, timeout=10).status_code

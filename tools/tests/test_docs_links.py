@@ -118,13 +118,13 @@ def test_slugs_follow_githubs_rules():
 # --- what the docs tell a reader to type --------------------------------------
 
 
-def code_of(page: Path, *, diagrams: bool = False) -> list[str]:
+def code_of(page: Path) -> list[str]:
     """The page's code: each inline span, and each line of its fenced blocks
-    (Mermaid diagrams only when asked: their labels are not commands)."""
+    but diagrams (a Mermaid label is not a command)."""
     text = page.read_text()
     code = []
     for _, info, body in FENCE.findall(text):
-        if diagrams or info.strip() != "mermaid":
+        if info.strip() != "mermaid":
             code.extend(body.splitlines())
     code.extend(INLINE_CODE.findall(FENCE.sub("", text)))
     return code
@@ -134,8 +134,9 @@ def code_of(page: Path, *, diagrams: bool = False) -> list[str]:
 # what is in them (logs, secrets, the virtual environment), never checked.
 MADE_AT_RUN_TIME = {".run", ".cache", ".venv", "node_modules"}
 TOP_LEVEL = {name.split("/")[0] for name in project_files()} - MADE_AT_RUN_TIME
-# A placeholder the reader fills in: DLQTOPIC/PARTITION/OFFSET, TYPE.schema.json.
-PLACEHOLDER = re.compile(r"(^|/)(?!README\b)[A-Z][A-Z0-9_]+(\.|/|$)")
+# A placeholder the reader fills in: DLQTOPIC/PARTITION/OFFSET, TYPE.schema.json,
+# labs/NN-name/.
+PLACEHOLDER = re.compile(r"(^|/)(?!README\b)[A-Z][A-Z0-9_]+([.\-/]|$)")
 GLOB = re.compile(r"[*?\[\]{}<>]|\.\.\.")
 # Written like repository paths, but relative to another folder.
 ELSEWHERE = {

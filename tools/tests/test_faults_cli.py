@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 
 from polyshop_common import faults as library
+from polyshop_common.testing import conformance_file
 from polyshop_dev import faults
 
 
@@ -54,3 +55,11 @@ def test_an_unknown_switch_or_a_service_it_does_nothing_in_is_refused(flag_file)
         faults.turn_on(flag_file, "sloow")
     with pytest.raises(SystemExit, match="malformed-price does nothing in orders"):
         faults.turn_on(flag_file, "malformed-price", ["orders"])
+
+
+@pytest.mark.parametrize(
+    "case", conformance_file("faults")["writing"], ids=lambda case: case["name"]
+)
+def test_the_flag_written_is_the_one_both_languages_write(case):
+    switch = library.switches()[case["switch"]]
+    assert faults.flag(switch, on=case["on"], services=case["services"]) == case["flag"]

@@ -93,7 +93,7 @@ def _signing_key(env: EnvReader) -> SigningKey:
     if path is None:
         raise ConfigError(
             "JWT_SIGNING_KEY_FILE must name the gateway's Ed25519 private key (PEM); "
-            "`make secrets` writes one"
+            "`python -m polyshop_dev.secrets DIR` writes one"
         )
     try:
         return SigningKey.from_pem_file(path)

@@ -13,7 +13,7 @@
  * piece's /readyz. The same module in Python: polyshop_common/faults.py;
  * the switches: contracts/faults.json; their symptoms: docs/faults.md.
  */
-import { readFileSync } from 'node:fs';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { OpenFeature, ProviderEvents } from '@openfeature/server-sdk';
@@ -27,6 +27,7 @@ export const STOP_OUTBOX_RELAY = 'stop-outbox-relay';
 export const DUPLICATE_EVENTS = 'duplicate-events';
 
 const EVENTS = [ProviderEvents.Ready, ProviderEvents.ConfigurationChanged];
+const SCHEMA = 'https://flagd.dev/schema/v0/flags.json';
 
 let active = new Map();
 const listeners = new Set();
@@ -51,6 +52,61 @@ export function activeFaults() {
 export function onFaultsChange(listener) {
   listeners.add(listener);
   return () => listeners.delete(listener);
+}
+
+/**
+ * Turns a switch on (everywhere, or in `services` only) or off, by writing
+ * the flag file as tools/src/polyshop_dev/faults.py does: the whole file at
+ * once (a rename), so no piece reads half of it. The storefront's system
+ * view uses it; `make fault` is the same in Python.
+ */
+export function setFault(path, name, { on, services = [] }, contractsDir = findContractsDir()) {
+  const known = faultSwitches(contractsDir);
+  if (!(name in known)) throw new Error(`no fault switch is called ${name}`);
+  const wrong = services.filter((service) => !known[name].pieces.includes(service));
+  if (wrong.length > 0) throw new Error(`${name} does nothing in ${wrong.join(', ')}`);
+  const flags = { ...readFaultFlags(path), [name]: faultFlag(known[name], { on, services }) };
+  const partial = `${path}.partial`;
+  writeFileSync(partial, `${JSON.stringify({ $schema: SCHEMA, flags }, null, 2)}\n`);
+  renameSync(partial, path);
+}
+
+/** Every switch with its summary, the pieces it acts in, and where it is on now. */
+export function faultStates(path, contractsDir = findContractsDir()) {
+  const flags = readFaultFlags(path);
+  return Object.entries(faultSwitches(contractsDir)).map(([name, { summary, pieces }]) => ({
+    name, summary, pieces, on: whereOn(flags[name] ?? {}),
+  }));
+}
+
+/** One switch as a flagd flag: variants `on` and `off`, and who gets `on`. */
+export function faultFlag({ on: onValue }, { on = false, services = [] } = {}) {
+  const flag = {
+    state: 'ENABLED',
+    variants: { on: onValue, off: typeof onValue === 'boolean' ? false : 0 },
+    defaultVariant: on && services.length === 0 ? 'on' : 'off',
+  };
+  if (on && services.length > 0) {
+    flag.targeting = { if: [{ or: [{ in: [{ var: 'service' }, services] }] }, 'on', 'off'] };
+  }
+  return flag;
+}
+
+function readFaultFlags(path) {
+  try {
+    return JSON.parse(readFileSync(path, 'utf8')).flags ?? {};
+  } catch (error) {
+    if (error.code === 'ENOENT') return {};
+    throw error;
+  }
+}
+
+/** 'everywhere', the names a targeting rule lists, or null when off. */
+function whereOn(flag) {
+  if (flag.defaultVariant === 'on') return 'everywhere';
+  const rules = flag.targeting?.if?.[0]?.or ?? [];
+  const names = rules.flatMap((rule) => rule.in?.[1] ?? []);
+  return names.length > 0 ? names : null;
 }
 
 /** contracts/faults.json's switches, by name. */

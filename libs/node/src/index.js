@@ -43,7 +43,8 @@ export {
 } from './metrics.js';
 export { untraced, within } from './telemetry.js';
 export {
-  activeFaults, faultSwitches, isOn, onFaultsChange, stopFaults, valueOf, watchFaults,
+  activeFaults, faultStates, faultSwitches, isOn, onFaultsChange, setFault, stopFaults, valueOf,
+  watchFaults,
 } from './faults.js';
 export {
   createServiceClient, ServiceClient, ServiceUnavailable, UpstreamError,

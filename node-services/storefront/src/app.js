@@ -61,7 +61,9 @@ export function createApp({
     shopRouter({ backends }),
     accountRouter({ backends }),
     ordersRouter({ backends, db, hub, traceLinks }),
-    systemRouter({ monitor, hub, deadLetters, operatorToken, traceLinks }),
+    systemRouter({
+      monitor, hub, deadLetters, operatorToken, traceLinks, faultsFile: config.faultsFile, logger,
+    }),
   ];
   const app = createServiceApp({
     logger, db, readiness, middleware, routers, errorPages: errorPages({ logger }),

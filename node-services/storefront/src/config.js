@@ -51,6 +51,8 @@ export function loadConfig(env = process.env) {
   if (problems.length > 0) throw new ConfigError(problems);
   return Object.freeze({
     ...common,
+    // The fault switches' flag file, which an operator may write from the system view.
+    faultsFile: env.FAULTS_FILE?.trim() || null,
     gatewayUrl,
     sessionSecret,
     operatorToken,

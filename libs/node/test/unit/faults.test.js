@@ -5,12 +5,14 @@
  */
 import { afterEach, describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, renameSync, writeFileSync } from 'node:fs';
+import {
+  mkdtempSync, readFileSync, renameSync, writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { conformanceCases } from '../support/conformance.js';
+import { conformanceCases, conformanceFile } from '../support/conformance.js';
 import {
-  activeFaults, faultSwitches, isOn, stopFaults, valueOf, watchFaults,
+  activeFaults, faultStates, faultSwitches, isOn, setFault, stopFaults, valueOf, watchFaults,
 } from '../../src/faults.js';
 import * as faults from '../../src/faults.js';
 import { createLogger } from '../../src/logger.js';
@@ -51,4 +53,32 @@ test('when the contract names a switch, then the library has a name for it', () 
     if (['decline-payments', 'malformed-price'].includes(name)) continue; // Python services only
     assert.ok(names.has(name), name);
   }
+});
+
+describe('writing the flag file, as the CLI does (conformance `writing`)', () => {
+  for (const { name, switch: switchName, on, services, flag } of conformanceFile('faults').writing) {
+    test(`when ${name}, then the flag written is the CLI's`, () => {
+      const path = flagFile({});
+      setFault(path, switchName, { on, services });
+      assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')).flags[switchName], flag);
+    });
+  }
+
+  test('when switches are set, then their states say where each is on', () => {
+    const path = flagFile({});
+    setFault(path, 'slow', { on: true, services: ['catalog'] });
+    setFault(path, 'decline-payments', { on: true });
+    const states = Object.fromEntries(faultStates(path).map((each) => [each.name, each.on]));
+    assert.deepEqual(states.slow, ['catalog']);
+    assert.equal(states['decline-payments'], 'everywhere');
+    assert.equal(states.errors, null);
+  });
+
+  test('when a switch is set where it does nothing, then nothing is written', () => {
+    const path = flagFile({});
+    assert.throws(() => setFault(path, 'malformed-price', { on: true, services: ['orders'] }),
+      /malformed-price does nothing in orders/);
+    assert.throws(() => setFault(path, 'sloow', { on: true }), /no fault switch is called sloow/);
+    assert.deepEqual(JSON.parse(readFileSync(path, 'utf8')).flags, {});
+  });
 });

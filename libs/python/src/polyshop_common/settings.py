@@ -81,7 +81,7 @@ class EnvReader:
         if self.mode() != DEVELOPMENT and len(value.encode()) < min_secret_bytes():
             raise ConfigError(
                 f"{name} is shorter than {min_secret_bytes()} bytes; "
-                "generate one, for example with `make secrets`"
+                "generate one, for example with `python -m polyshop_dev.secrets DIR`"
             )
         return value
 

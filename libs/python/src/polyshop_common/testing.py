@@ -116,6 +116,11 @@ DEVELOPMENT_ENV = {"POLYSHOP_MODE": "development", "REGISTRY_TOKEN": "test-regis
 
 def conformance_cases(name: str) -> list[dict[str, Any]]:
     """The cases of contracts/conformance/NAME.json, which both libraries run."""
+    return conformance_file(name)["cases"]
+
+
+def conformance_file(name: str) -> dict[str, Any]:
+    """The whole of contracts/conformance/NAME.json (some hold more than `cases`)."""
     folder = find_contracts_dir()
     assert folder is not None, "no contracts/ folder above the library"
-    return json.loads((folder / "conformance" / f"{name}.json").read_text())["cases"]
+    return json.loads((folder / "conformance" / f"{name}.json").read_text())

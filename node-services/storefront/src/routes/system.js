@@ -8,11 +8,15 @@
  * in with the operator token (kept in the session, on this side, never in
  * the page), POST /system/operator/sign-out signs it out, and POST
  * /system/dead-letters/redrive redrives one dead letter; its outcome shows
- * on the page it leads back to. Each is a form with the session's CSRF
- * token, like every form of the storefront.
+ * on the page it leads back to. POST /system/faults turns a fault switch
+ * on or off (docs/faults.md) by writing the flag file every piece watches
+ * (FAULTS_FILE). Each is a form with the session's CSRF token, like every
+ * form of the storefront, and each is the operator's only.
  */
 import { Router } from 'express';
-import { AlreadyRedriven, DeadLetterError, HttpProblem, LetterId } from '@polyshop/common';
+import {
+  AlreadyRedriven, DeadLetterError, faultStates, HttpProblem, LetterId, setFault,
+} from '@polyshop/common';
 import { openEventStream } from '../live/sse.js';
 import { chromeOf, redirect, sendPage } from '../pages.js';
 import { withTraceUrl } from '../trace-links.js';
@@ -22,9 +26,10 @@ import { sameToken } from './operator.js';
 // Back to the page, its operator part (or the redrive's outcome) in view and focused.
 const BACK = '/system#operator';
 const RESULT = '/system#redrive-result';
+const FAULTS = '/system#faults';
 
 export function systemRouter({
-  monitor, hub, deadLetters, operatorToken, traceLinks,
+  monitor, hub, deadLetters, operatorToken, traceLinks, faultsFile, logger,
 }) {
   const router = Router();
   const linked = withTraceUrl(traceLinks);
@@ -35,7 +40,11 @@ export function systemRouter({
     const notice = req.session?.redriveNotice;
     if (notice) delete req.session.redriveNotice; // shown once
     const operator = { signedIn: isOperator(req), csrf: chromeOf(req).csrf, notice, tokenError };
-    sendPage(req, res, { title: 'System view', main: systemMain(operator), scripts: ['system.js'], status });
+    const faults = faultsFile && { states: faultStates(faultsFile), notice: req.session?.faultNotice };
+    if (req.session?.faultNotice) delete req.session.faultNotice; // shown once
+    sendPage(req, res, {
+      title: 'System view', main: systemMain(operator, faults), scripts: ['system.js'], status,
+    });
   }
 
   router.get('/system', (req, res) => showSystem(req, res));
@@ -71,6 +80,26 @@ export function systemRouter({
     const letter = String(req.body?.letter ?? '');
     req.session.redriveNotice = await redriveNotice(deadLetters, letter, req.body?.again === 'true');
     redirect(res, RESULT);
+  });
+
+  router.post('/system/faults', (req, res) => {
+    if (!isOperator(req)) {
+      throw new HttpProblem(403, 'Forbidden', 'Sign in as operator on the system view to turn faults.');
+    }
+    if (!faultsFile) throw new HttpProblem(409, 'Conflict', 'This shop has no fault switches (FAULTS_FILE).');
+    const name = String(req.body?.name ?? '');
+    const on = req.body?.on === 'true';
+    const where = String(req.body?.service ?? '');
+    const services = on && where ? [where] : [];
+    try {
+      setFault(faultsFile, name, { on, services });
+    } catch (error) {
+      throw new HttpProblem(400, 'Bad Request', error.message);
+    }
+    logger.warn({ fault: name, on, services }, 'fault switch turned from the system view');
+    const place = services.length > 0 ? ` in ${services.join(', ')}` : '';
+    req.session.faultNotice = on ? `${name} is on${place || ' everywhere'}.` : `${name} is off.`;
+    redirect(res, FAULTS);
   });
 
   return router;

@@ -14,7 +14,7 @@ import { html } from './html.js';
  * @param {{signedIn: boolean, csrf: string, notice?: {text: string, failed: boolean,
  *   again?: string}, tokenError?: string}} operator
  */
-export function systemMain(operator) {
+export function systemMain(operator, faults = null) {
   return html`<h1>System view</h1>
     <p class="lead">The shop from inside, live: what the registry knows, what the gateway routes,
       and what travels over Kafka. <span id="live" class="live" role="status">connecting…</span></p>
@@ -53,7 +53,58 @@ export function systemMain(operator) {
       <h3>Dead-letter topics</h3>
       <div id="dead-letters"></div>
       ${operatorPart(operator)}
+    </section>
+    ${faultsPart(faults, operator)}`;
+}
+
+/**
+ * The fault switches (docs/faults.md): where each is on, and for an
+ * operator a form per switch to turn it on (everywhere or in one piece) or off.
+ */
+function faultsPart(faults, { signedIn, csrf }) {
+  const heading = html`<h2 id="faults-title">Fault switches</h2>`;
+  if (!faults) {
+    return html`<section id="faults" aria-labelledby="faults-title" tabindex="-1">${heading}
+      <p>This shop was started without a flag file (<code>FAULTS_FILE</code>): no switch to turn.</p>
     </section>`;
+  }
+  const rows = faults.states.map((each) => html`<tr>
+      <th scope="row"><code>${each.name}</code></th>
+      <td>${each.summary}</td>
+      <td class="fault-state">${stateOf(each.on)}</td>
+      ${signedIn ? html`<td>${switchForm(each, csrf)}</td>` : ''}
+    </tr>`);
+  return html`<section id="faults" aria-labelledby="faults-title" tabindex="-1">${heading}
+      ${faults.notice ? html`<div class="notice" role="status"><p>${faults.notice}</p></div>` : ''}
+      <p>${signedIn ? 'Each change reaches the Python pieces within a second, the Node.js ones within five.'
+    : html`Sign in as operator above to turn them on and off; <code>make fault</code> does the same.`}</p>
+      <table class="lines" id="fault-switches">
+        <caption>What each switch breaks, and where it is on</caption>
+        <thead><tr><th scope="col">Switch</th><th scope="col">What it does</th><th scope="col">On</th>
+          ${signedIn ? html`<th scope="col">Turn</th>` : ''}</tr></thead>
+        <tbody>${rows}</tbody>
+      </table>
+    </section>`;
+}
+
+function stateOf(on) {
+  if (on === null) return 'off';
+  return on === 'everywhere' ? 'ON everywhere' : `ON in ${on.join(', ')}`;
+}
+
+function switchForm({ name, pieces }, csrf) {
+  const id = `fault-${name}-where`;
+  return html`<form method="post" action="/system/faults" class="inline fault-switch">
+      <input type="hidden" name="_csrf" value="${csrf}">
+      <input type="hidden" name="name" value="${name}">
+      <label for="${id}">where</label>
+      <select id="${id}" name="service">
+        <option value="">everywhere</option>
+        ${pieces.map((piece) => html`<option value="${piece}">${piece}</option>`)}
+      </select>
+      <button type="submit" name="on" value="true">Turn on</button>
+      <button type="submit" name="on" value="false">Turn off</button>
+    </form>`;
 }
 
 function operatorPart({ signedIn, csrf, notice, tokenError }) {

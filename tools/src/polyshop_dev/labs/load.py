@@ -23,6 +23,7 @@ from pathlib import Path
 
 import requests
 
+from polyshop_dev.labs.shopping import signed_in
 from polyshop_dev.labs.where import DEFAULT_FILE, ShopAddress
 
 CLIENTS = 2
@@ -80,14 +81,7 @@ def run(shop: ShopAddress, seconds: float, report: Path) -> dict:
 
 
 def client(shop: ShopAddress, recorder: Recorder, deadline: float) -> None:
-    with requests.Session() as session:
-        session.trust_env = False
-        answer = session.post(
-            f"{shop.gateway}/auth/token",
-            json={"username": "alice", "password": "wonderland"},
-            timeout=5,
-        )
-        session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
+    with signed_in(shop) as session:
         nth = 0
         while time.monotonic() < deadline:
             nth += 1

@@ -53,13 +53,18 @@ class ShopAddress:
         return answer.json()["instances"]
 
     def log_lines(self, piece: str) -> list[dict]:
-        """The piece's JSON log lines (other lines skipped)."""
-        lines = []
+        """The piece's JSON log lines (none while it has no log)."""
         path = Path(self.log_dir) / f"{piece}.log"
-        for line in path.read_text(errors="replace").splitlines() if path.exists() else []:
-            if line.startswith("{"):
-                try:
-                    lines.append(json.loads(line))
-                except ValueError:
-                    continue
-        return lines
+        return json_lines(path) if path.exists() else []
+
+
+def json_lines(path: Path) -> list[dict]:
+    """A log's JSON lines; what is not JSON (a runtime's own words) is skipped."""
+    lines = []
+    for line in path.read_text(errors="replace").splitlines():
+        if line.startswith("{"):
+            try:
+                lines.append(json.loads(line))
+            except ValueError:
+                continue
+    return lines

@@ -1,0 +1,74 @@
+"""Lab 08's reference solution, run by the labs' end-to-end test."""
+
+from __future__ import annotations
+
+import requests
+import yaml
+
+from polyshop_dev.labs.control import Control
+from polyshop_dev.labs.shopping import confirmed_order
+from polyshop_dev.labs.waiting import until
+
+# The groups that read each topic (docs/saga.md): a trace is whole when
+# every record sent in it has a `process` span of each of them.
+READERS = {
+    "orders": {"inventory", "payments", "notifications", "storefront"},
+    "inventory": {"orders", "payments", "storefront"},
+    "payments": {"orders", "inventory", "storefront"},
+    "notifications": {"storefront"},
+}
+PARTITION = "messaging.destination.partition.id"
+
+
+def solve(control: Control) -> None:
+    shop = control.shop
+    customer = control.customer()
+    placed = confirmed_order(shop, customer)
+    order_id = placed.json()["id"]
+    # traceresponse: 00-TRACE_ID-SPAN_ID-FLAGS, the trace the gateway's answer belongs to
+    trace_id = placed.headers["traceresponse"].split("-")[1]
+    spans = until(lambda: whole(trace(shop.zipkin, trace_id)), f"the whole trace {trace_id}", 30)
+    sent = [span for span in spans if span.get("kind") == "PRODUCER"]
+    consumers = [span for span in spans if span.get("kind") == "CONSUMER"]
+    answers = {
+        "order_id": order_id,
+        "trace_id": trace_id,
+        "services": sorted({service_of(span) for span in spans}),
+        "orders_partition": int(next(s["tags"][PARTITION] for s in sent if topic(s) == "orders")),
+        "slowest_consumer": service_of(max(consumers, key=lambda span: span["duration"])),
+    }
+    path = shop.answers_file("08")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(yaml.safe_dump(answers))
+
+
+def trace(zipkin: str, trace_id: str) -> list[dict]:
+    answer = requests.get(f"{zipkin}/api/v2/trace/{trace_id}", timeout=5)
+    return answer.json() if answer.status_code == 200 else []
+
+
+def whole(spans: list[dict]) -> list[dict] | None:
+    """The spans, once the saga's last record (notification.sent) was sent
+    and every record sent has been processed by every group that reads it."""
+    read: dict[tuple, set[str]] = {}
+    for span in spans:
+        if span.get("kind") == "CONSUMER":
+            group = span["tags"].get("messaging.consumer.group.name")
+            read.setdefault(record_of(span), set()).add(group)
+    sent = [span for span in spans if span.get("kind") == "PRODUCER"]
+    done = all(READERS.get(topic(span), set()) <= read.get(record_of(span), set()) for span in sent)
+    return spans if done and any(topic(span) == "notifications" for span in sent) else None
+
+
+def record_of(span: dict) -> tuple:
+    """Where the record of a `send` or `process` span lies: topic, partition, offset."""
+    tags = span.get("tags", {})
+    return (topic(span), tags.get(PARTITION), tags.get("messaging.kafka.offset"))
+
+
+def topic(span: dict) -> str | None:
+    return span.get("tags", {}).get("messaging.destination.name")
+
+
+def service_of(span: dict) -> str:
+    return span["localEndpoint"]["serviceName"]
