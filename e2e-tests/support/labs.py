@@ -88,3 +88,6 @@ class LabControl:
         for name, piece in self._replaced.items():
             self._stack.stop(name)
             self._stack.start(piece)
+        if "registry" in self._replaced:  # forgotten instances come back with their next beat
+            for service in self.shop.services:
+                self.wait_registered(service, 1)

@@ -2,6 +2,7 @@
 
     python -m polyshop_dev.secrets DIR [--owner node=1000 --owner python=10001]
     eval "$(python -m polyshop_dev.secrets DIR --env PIECE)"   # before starting PIECE alone
+    python -m polyshop_dev.secrets DIR --registrant NAME       # a credential for a new service
 
 writes, once (files that exist are kept, so `make up` keeps its secrets per
 checkout):
@@ -154,12 +155,21 @@ def main() -> None:
     parser.add_argument(
         "--env",
         metavar="PIECE",
-        choices=sorted(LANGUAGES),
         help="print the shell lines that give PIECE its secrets, in development mode",
     )
+    parser.add_argument(
+        "--registrant",
+        action="append",
+        default=[],
+        metavar="NAME",
+        help="add a registry credential for a service of your own, which may register NAME only "
+        "(the registry reads its credentials when it starts)",
+    )
     args = parser.parse_args()
-    generate(args.folder)
+    generate(args.folder, {name: [name] for name in args.registrant})
     if args.env:
+        if args.env not in LANGUAGES and not (args.folder / args.env / "registry-token").exists():
+            parser.error(f"no secrets for {args.env}: add it with --registrant {args.env}")
         print(shell_lines(args.env, args.folder.resolve()))
         return
     owners = {lang: int(uid) for lang, _, uid in (o.partition("=") for o in args.owner)}

@@ -33,6 +33,7 @@ def load(path: Path) -> ModuleType:
     spec = importlib.util.spec_from_file_location(f"lab_{path.parent.name}_{path.stem}", path)
     assert spec and spec.loader
     module = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = module  # where a dataclass of the module looks its names up
     spec.loader.exec_module(module)
     return module
 
