@@ -27,7 +27,12 @@ def solve(control: Control) -> None:
     order_id = placed.json()["id"]
     # traceresponse: 00-TRACE_ID-SPAN_ID-FLAGS, the trace the gateway's answer belongs to
     trace_id = placed.headers["traceresponse"].split("-")[1]
-    spans = until(lambda: whole(trace(shop.zipkin, trace_id)), f"the whole trace {trace_id}", 30)
+    # Each reader's `process` span comes once it caught up: a consumer that
+    # rejoined its group after an earlier lab restarted it may take a while.
+    try:
+        spans = until(lambda: whole(trace(shop.zipkin, trace_id)), "the whole trace", 90)
+    except AssertionError as error:
+        raise AssertionError(f"{error}: {missing(trace(shop.zipkin, trace_id))}") from None
     sent = [span for span in spans if span.get("kind") == "PRODUCER"]
     consumers = [span for span in spans if span.get("kind") == "CONSUMER"]
     answers = {
@@ -50,14 +55,23 @@ def trace(zipkin: str, trace_id: str) -> list[dict]:
 def whole(spans: list[dict]) -> list[dict] | None:
     """The spans, once the saga's last record (notification.sent) was sent
     and every record sent has been processed by every group that reads it."""
+    told = any(span.get("kind") == "PRODUCER" and topic(span) == "notifications" for span in spans)
+    return spans if told and not missing(spans) else None
+
+
+def missing(spans: list[dict]) -> list[str]:
+    """What a trace still lacks: each record sent, with the groups that have not processed it."""
     read: dict[tuple, set[str]] = {}
     for span in spans:
         if span.get("kind") == "CONSUMER":
             group = span["tags"].get("messaging.consumer.group.name")
             read.setdefault(record_of(span), set()).add(group)
-    sent = [span for span in spans if span.get("kind") == "PRODUCER"]
-    done = all(READERS.get(topic(span), set()) <= read.get(record_of(span), set()) for span in sent)
-    return spans if done and any(topic(span) == "notifications" for span in sent) else None
+    return [
+        f"{record_of(span)} not processed by {sorted(lacking)}"
+        for span in spans
+        if span.get("kind") == "PRODUCER"
+        and (lacking := READERS.get(topic(span), set()) - read.get(record_of(span), set()))
+    ]
 
 
 def record_of(span: dict) -> tuple:
