@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 import requests
 import yaml
 
 from polyshop_dev.labs.control import Control
 from polyshop_dev.labs.shopping import confirmed_order
-from polyshop_dev.labs.waiting import until
 
 # The groups that read each topic (docs/saga.md): a trace is whole when
 # every record sent in it has a `process` span of each of them.
@@ -27,12 +28,7 @@ def solve(control: Control) -> None:
     order_id = placed.json()["id"]
     # traceresponse: 00-TRACE_ID-SPAN_ID-FLAGS, the trace the gateway's answer belongs to
     trace_id = placed.headers["traceresponse"].split("-")[1]
-    # Each reader's `process` span comes once it caught up: a consumer that
-    # rejoined its group after an earlier lab restarted it may take a while.
-    try:
-        spans = until(lambda: whole(trace(shop.zipkin, trace_id)), "the whole trace", 90)
-    except AssertionError as error:
-        raise AssertionError(f"{error}: {missing(trace(shop.zipkin, trace_id))}") from None
+    spans = settled(shop.zipkin, trace_id)
     sent = [span for span in spans if span.get("kind") == "PRODUCER"]
     consumers = [span for span in spans if span.get("kind") == "CONSUMER"]
     answers = {
@@ -45,6 +41,23 @@ def solve(control: Control) -> None:
     path = shop.answers_file("08")
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(yaml.safe_dump(answers))
+
+
+def settled(zipkin: str, trace_id: str, timeout: float = 90, quiet: float = 10) -> list[dict]:
+    """The trace's spans once whole, or once no span has come for `quiet`
+    seconds (the answers are then checked against what Zipkin holds)."""
+    deadline = time.monotonic() + timeout
+    seen, since = -1, time.monotonic()
+    while time.monotonic() < deadline:
+        spans = trace(zipkin, trace_id)
+        if whole(spans):
+            return spans
+        if len(spans) != seen:
+            seen, since = len(spans), time.monotonic()
+        elif spans and time.monotonic() - since >= quiet:
+            return spans
+        time.sleep(0.5)
+    raise AssertionError(f"Zipkin has no trace {trace_id} after {timeout} s")
 
 
 def trace(zipkin: str, trace_id: str) -> list[dict]:
