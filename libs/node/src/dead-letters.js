@@ -280,8 +280,11 @@ export class DeadLetters {
       .map((range) => [`${range.topic}/${range.partition}`, range]));
     if (wanted.size === 0) return [];
     const groupId = `polyshop-dead-letters-${randomUUID()}`;
+    // Joining a new group meets "coordinator loading" on a broker that just
+    // started (its offsets topic is still being read): retried for about 9 s
+    // before the read gives up.
     const consumer = this.#kafka.consumer({
-      groupId, maxWaitTimeInMs: 250, retry: { retries: 2, restartOnFailure: async () => false },
+      groupId, maxWaitTimeInMs: 250, retry: { retries: 5, restartOnFailure: async () => false },
     });
     const records = new Map();
     try {
