@@ -12,6 +12,8 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from opentelemetry import propagate
+from opentelemetry.propagators.composite import CompositePropagator
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from polyshop_dev import secrets
@@ -26,6 +28,18 @@ AGENTS = {
     "python": [str(ROOT / ".venv" / "bin" / "python"), "e2e-tests/agents/python_agent.py"],
     "node": ["node", "e2e-tests/agents/node-agent.mjs"],
 }
+
+
+@pytest.fixture(autouse=True, scope="module")
+def outside_client() -> Iterator[None]:
+    """The tests speak to the shop as a browser or curl does, with no trace
+    context of their own. A unit test that ran earlier in this process may
+    have set up tracing, and `requests` would then carry the process's
+    unsampled trace: the shop, following its caller, would record nothing."""
+    before = propagate.get_global_textmap()
+    propagate.set_global_textmap(CompositePropagator([]))
+    yield
+    propagate.set_global_textmap(before)
 
 
 @pytest.fixture

@@ -3,10 +3,8 @@ requests to every one of them."""
 
 from __future__ import annotations
 
-import requests
-from prometheus_client.parser import text_string_to_metric_families
-
 from polyshop_dev.labs import Grade, ShopAddress
+from polyshop_dev.labs.metrics import samples
 
 WANTED = 3
 EACH = 5  # requests the gateway sent to each instance, at least
@@ -35,11 +33,9 @@ def grade(shop: ShopAddress, check: Grade) -> None:
 
 def requests_sent(shop: ShopAddress) -> dict[str, float]:
     """Requests the gateway sent to each inventory instance, by instance id."""
-    text = requests.get(shop.gateway_metrics, timeout=5).text
+    sent = samples(shop.gateway_metrics, "polyshop_gateway_upstream_duration_seconds_count")
     return {
         sample.labels["upstream_instance"]: sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == "polyshop_gateway_upstream_duration_seconds_count"
-        and sample.labels.get("upstream_service") == "inventory"
+        for sample in sent
+        if sample.labels.get("upstream_service") == "inventory"
     }

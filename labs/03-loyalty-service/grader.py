@@ -12,9 +12,9 @@ import requests
 from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import OffsetSpec
 from kafka.consumer.fetcher import ConsumerRecord
-from prometheus_client.parser import text_string_to_metric_families
 
 from polyshop_dev.labs import Grade, ShopAddress
+from polyshop_dev.labs.metrics import samples
 from polyshop_dev.labs.shopping import confirmed_order, signed_in
 from polyshop_dev.paths import CONTRACTS
 
@@ -89,20 +89,13 @@ class Loyalty:
 
     def duplicates(self) -> float:
         """Records of the topic the instances counted as duplicates, in all."""
-        total = 0.0
-        for address in self.addresses:
-            answer = requests.get(f"{address}/metrics", timeout=5)
-            if answer.status_code != 200:
-                continue
-            total += sum(
-                sample.value
-                for family in text_string_to_metric_families(answer.text)
-                for sample in family.samples
-                if sample.name == "messaging_process_duration_seconds_count"
-                and sample.labels.get("outcome") == "duplicate"
-                and sample.labels.get("messaging_destination_name") == TOPIC
-            )
-        return total
+        return sum(
+            sample.value
+            for address in self.addresses
+            for sample in samples(f"{address}/metrics", "messaging_process_duration_seconds_count")
+            if sample.labels.get("outcome") == "duplicate"
+            and sample.labels.get("messaging_destination_name") == TOPIC
+        )
 
 
 def grade_points(shop: ShopAddress, check: Grade, loyalty: Loyalty) -> None:

@@ -8,11 +8,11 @@ from pathlib import Path
 
 import requests
 import yaml
-from prometheus_client.parser import text_string_to_metric_families
 
 from gateway.config import Config
 from gateway.routes import load_routes
 from polyshop_dev.labs import Grade, ShopAddress
+from polyshop_dev.labs.metrics import samples
 from polyshop_dev.labs.shopping import signed_in
 from polyshop_dev.paths import ROOT
 
@@ -77,13 +77,10 @@ def expected_answers(shop: ShopAddress) -> dict:
 
 
 def ejections(shop: ShopAddress) -> float:
-    text = requests.get(shop.gateway_metrics, timeout=5).text
     return sum(
         sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == "polyshop_gateway_ejections_total"
-        and sample.labels.get("upstream_instance", "").startswith("payments-")
+        for sample in samples(shop.gateway_metrics, "polyshop_gateway_ejections_total")
+        if sample.labels.get("upstream_instance", "").startswith("payments-")
     )
 
 
