@@ -28,6 +28,7 @@ from polyshop_common.backoff import Backoff
 from polyshop_common.errors import TransientError
 from polyshop_common.events import Contracts
 from polyshop_common.kafka_io import spans
+from polyshop_common.kafka_io.commits import Commits
 from polyshop_common.kafka_io.consumer_metrics import ConsumerMetrics
 from polyshop_common.kafka_io.processing import Handler, Outcome, RecordProcessor
 from polyshop_common.kafka_io.producer import Producer, reachable
@@ -83,6 +84,7 @@ class ConsumerLoop:
         self._backoff = backoff
         self._poll_timeout_ms = poll_timeout_ms
         self._metrics = ConsumerMetrics(group_id)
+        self._commits = Commits(group_id)
         # Called after a handler's transaction committed (it may have filled the outbox).
         self._on_handled = on_handled
         self._stop = threading.Event()
@@ -133,7 +135,7 @@ class ConsumerLoop:
                 "group.id": self.group_id,
                 "client.id": self.group_id,
                 **CONSUMER_SETTINGS,
-                "on_commit": self._committed,
+                "on_commit": self._commits.answered,
             },
             logger=log,
         )
@@ -158,6 +160,7 @@ class ConsumerLoop:
             expiry=self.expiry,
         )
         self._paused.clear()  # a new consumer starts with no partition paused
+        self._commits.reset()
         self._holding = False
         self._running.set()
         failures = 0
@@ -169,6 +172,7 @@ class ConsumerLoop:
                     self._metrics.see(consumer)
                     continue
                 batches = self._poll(consumer, timeout_ms / 1000)
+                self._commits.send(consumer)  # what waited for the last commit's answer
                 done = self._process_batches(consumer, processor, batches)
                 self._metrics.see(consumer)
                 if done:
@@ -178,6 +182,7 @@ class ConsumerLoop:
                 failures += 1
         finally:
             conn.close()
+            self._commits.flush(consumer)
 
     def _poll(self, consumer: Any, timeout: float) -> Batches:
         """What one `fetched` brings, by partition in offset order."""
@@ -238,10 +243,10 @@ class ConsumerLoop:
                 done[partition] = record.offset + 1
                 if outcome is Outcome.HANDLED:
                     self._on_handled()
-        # One commit per poll, for every partition, after every record before
-        # it is durable: at-least-once, without a broker round trip per record.
+        # Committed after every record before it is durable: at-least-once,
+        # without a broker round trip per record (commits.py).
         if done:
-            self._commit(consumer, done)
+            self._commits.add(consumer, done)
         return all_done
 
     def _process(self, processor: RecordProcessor, record: Record) -> Outcome:
@@ -270,22 +275,3 @@ class ConsumerLoop:
         if due := [partition for partition in self._paused.take_due(now) if partition in assigned]:
             consumer.resume(due)
         return self._paused.wait_ms(now, self._poll_timeout_ms)
-
-    def _commit(self, consumer: Any, offsets: dict[TopicPartition, int]) -> None:
-        """Hand the offsets to the client and go on: the poll loop does not
-        wait for the broker's round trip, and `close` waits for what is
-        still on its way. Still at-least-once: only offsets of durable work
-        are handed over, and a commit lost only means a redelivery."""
-        positions = [
-            TopicPartition(tp.topic, tp.partition, offset) for tp, offset in offsets.items()
-        ]
-        try:
-            consumer.commit(offsets=positions, asynchronous=True)
-        except KafkaException as error:
-            self._committed(error, positions)
-
-    def _committed(self, error: Any, partitions: list[TopicPartition]) -> None:
-        """The broker's answer to a commit, run by librdkafka inside `poll`."""
-        if error is not None:
-            # The work is durable and idempotent: a redelivery after this changes nothing.
-            log.warning("offset commit failed: %s", error, extra={"group": self.group_id})
