@@ -17,10 +17,11 @@
  *   5. only then is the offset committed (at-least-once: a crash before the
  *      commit redelivers, step 4 makes that harmless). Records come in
  *      batches per partition; the offset after the last one done is
- *      committed once per batch, not once per record: a commit is a broker
- *      round trip, and at a few hundred events a second one per record was
- *      most of the consumer's time. The loop emits 'record' as each record
- *      is done; the offset commit follows at the end of the batch.
+ *      handed over at the end of its batch, not per record: a commit is a
+ *      broker round trip, and at a few hundred events a second one per
+ *      record was most of the consumer's time. Offsets are committed in the
+ *      background, at most one commit every COMMIT_INTERVAL_MS
+ *      (#commitSoon). The loop emits 'record' as each record is done.
  *
  * A handler that fails, for whatever reason, does not hold its partition:
  * waiting for one event would stall every later event of the partition,
@@ -64,6 +65,8 @@ const BACKOFF = { initial: 0.2, maximum: 5 };
 const STOP_CONNECT_WAIT_MS = 1000;
 // A short fetch wait keeps stop() quick: leaving waits for the fetch in flight.
 const CONSUMER_SETTINGS = { sessionTimeout: 6000, heartbeatInterval: 2000, maxWaitTimeInMs: 1000 };
+// Between two commits' starts, at least (as in Python, kafka_io/commits.py).
+const COMMIT_INTERVAL_MS = 500;
 
 export function createConsumerLoop(options) {
   return new ConsumerLoop(options);
@@ -83,9 +86,12 @@ export class ConsumerLoop extends EventEmitter {
   #held = [];
   #stopHolding = null;
   // Offsets of durable work not yet handed to the broker, by partition, and
-  // the commit under way (see #commitSoon).
+  // the commits under way (see #commitSoon).
   #toCommit = new Map();
   #committing = null;
+  #lastCommit = -Infinity;
+  #hurry = false; // commit what is pending without waiting out the interval
+  #wake = null; // ends the wait for the interval
 
   /**
    * @param {object} options
@@ -146,6 +152,7 @@ export class ConsumerLoop extends EventEmitter {
     // A connect attempt to an unreachable broker can take seconds to fail;
     // do not wait for it: it sees #stopping and cleans up after itself.
     await Promise.race([this.#connecting, sleep(STOP_CONNECT_WAIT_MS)]);
+    await this.#commitNow();
     await this.#consumer?.disconnect();
     this.#cancelResumes();
     this.#log.info('consumer stopped');
@@ -237,24 +244,42 @@ export class ConsumerLoop extends EventEmitter {
     if (waiting) this.#pauseUntilDue(waiting, pause);
     // Before kafkajs leaves the group or gives the partitions up, so the
     // next owner starts after this batch.
-    if (!isRunning() || isStale() || this.#stopping) await this.#committing;
+    if (!isRunning() || isStale() || this.#stopping) await this.#commitNow();
   }
 
   // A batch does not wait for its commit's round trip to the broker, which
   // would hold up every partition behind it: offsets are committed in the
-  // background, one request at a time, the latest of each partition, so
-  // batches done meanwhile go together. Still at-least-once: only offsets
-  // of durable work are handed over, and a commit lost only means a
-  // redelivery, which the processed-events table makes harmless.
+  // background, one request at a time and one every COMMIT_INTERVAL_MS at
+  // most, the latest of each partition, so batches done meanwhile go
+  // together. A commit per batch was about six commit requests per order,
+  // each a write to the broker's offsets log. Still at-least-once: only
+  // offsets of durable work are handed over; a crash, or a commit lost,
+  // only means a redelivery of up to an interval's records, which the
+  // processed-events table makes harmless.
   #commitSoon(offset) {
     this.#toCommit.set(`${offset.topic}|${offset.partition}`, offset);
     this.#committing ??= this.#commitAll();
   }
 
+  // What is pending, committed without waiting out the interval: before the
+  // loop leaves its group or gives its partitions up, so their next owner
+  // starts after this loop's work.
+  async #commitNow() {
+    this.#hurry = true;
+    this.#wake?.();
+    try {
+      await this.#committing;
+    } finally {
+      this.#hurry = false;
+    }
+  }
+
   async #commitAll() {
     while (this.#toCommit.size > 0) {
+      await this.#intervalPassed();
       const offsets = [...this.#toCommit.values()];
       this.#toCommit.clear();
+      this.#lastCommit = Date.now();
       try {
         await this.#consumer.commitOffsets(offsets);
       } catch (error) {
@@ -262,6 +287,20 @@ export class ConsumerLoop extends EventEmitter {
       }
     }
     this.#committing = null; // no await since the loop's check: nothing is left behind
+  }
+
+  #intervalPassed() {
+    const wait = this.#lastCommit + COMMIT_INTERVAL_MS - Date.now();
+    if (wait <= 0 || this.#hurry) return undefined;
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, wait);
+      this.#wake = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+    }).finally(() => {
+      this.#wake = null;
+    });
   }
 
   // kafkajs's pause stops fetching this partition only; the seek makes the

@@ -140,13 +140,18 @@ class ConsumerLoop:
             logger=log,
         )
         try:
-            consumer.subscribe(topics)
+            consumer.subscribe(topics, on_revoke=self._revoked)
         except KafkaException as error:
             consumer.close()
             log.warning("Kafka refused the subscription, will retry: %s", error)
             return None
         log.info("consuming", extra={"group": self.group_id, "topics": topics})
         return consumer
+
+    def _revoked(self, consumer: Any, _partitions: list[TopicPartition]) -> None:
+        """Partitions given up in a rebalance: their next owner starts after
+        what this loop has done (librdkafka calls this inside a poll)."""
+        self._commits.flush(consumer)
 
     def _consume(self, consumer: Any) -> None:
         conn = db.connect(self.db_path)
@@ -166,13 +171,14 @@ class ConsumerLoop:
         failures = 0
         try:
             while not self._stop.is_set():
-                timeout_ms = self._resume_due(consumer)
+                # Wake for the next paused partition due, or for pending offsets.
+                timeout_ms = min(self._resume_due(consumer), self._commits.due_in() * 1000)
                 if self._held(consumer):
                     self._put_back(consumer, self._poll(consumer, timeout_ms / 1000))
                     self._metrics.see(consumer)
                     continue
                 batches = self._poll(consumer, timeout_ms / 1000)
-                self._commits.send(consumer)  # what waited for the last commit's answer
+                self._commits.send(consumer)  # offsets that waited for an answer or the interval
                 done = self._process_batches(consumer, processor, batches)
                 self._metrics.see(consumer)
                 if done:
