@@ -14,6 +14,12 @@ PY := $(VENV)/bin/python
 export UV_SYSTEM_CERTS := 1
 export UV_PYTHON_DOWNLOADS := never
 export UV_PROJECT_ENVIRONMENT := $(VENV)
+# Every Python process imports about 900 modules. Compiled once here, not
+# on each start: where PYTHONDONTWRITEBYTECODE is set (as on some build
+# machines) nothing would ever be cached, and each piece's start compiled
+# them all again (Flask alone: 285 ms of CPU instead of 115).
+export UV_COMPILE_BYTECODE := 1
+PY_SOURCES := libs/python/src registry/src gateway/src services/*/src tools/src
 
 .PHONY: up test check setup lint format clean fault faults labs bench-gateway bench-shop bench-tracing bench-profile screenshots
 
@@ -28,13 +34,14 @@ check: setup
 	$(PY) -m polyshop_dev.testrun --check
 
 setup: $(VENV)/.synced node_modules/.synced .cache/kafka/.fetched
+	@$(PY) -m compileall -q $(PY_SOURCES) > /dev/null
 
 $(UV):
 	@echo "Installing uv $(UV_VERSION) into .cache/uv"
 	$(PYTHON) -m venv .cache/uv
 	.cache/uv/bin/pip install --quiet uv==$(UV_VERSION)
 
-$(VENV)/.synced: $(UV) uv.lock pyproject.toml $(wildcard */pyproject.toml */*/pyproject.toml)
+$(VENV)/.synced: $(UV) Makefile uv.lock pyproject.toml $(wildcard */pyproject.toml */*/pyproject.toml)
 	$(UV) sync --frozen --all-groups
 	touch $@
 
