@@ -49,7 +49,7 @@ const HOOKED_MODULES = ['express'];
 // A tracing backend that does not answer must not make a clean stop fail.
 const FLUSH_TIMEOUT_MS = 5000;
 
-let sdk = null;
+let provider = null;
 
 /**
  * What OTEL_TRACES_EXPORTER asks for.
@@ -76,12 +76,12 @@ export function tracingSettings(env) {
  *
  * @param {object} options
  * @param {string} options.service the piece's name, unless OTEL_SERVICE_NAME is set
- * @param {import('@opentelemetry/sdk-trace').SpanProcessor[]} [options.spanProcessors]
+ * @param {import('@opentelemetry/sdk-trace-base').SpanProcessor[]} [options.spanProcessors]
  *   where the spans go instead of OTEL_TRACES_EXPORTER's exporter (tests keep them in memory)
  */
 export async function startTelemetry({ service, spanProcessors } = {}) {
   const { env } = process;
-  if (sdk || env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return;
+  if (provider || env.OTEL_SDK_DISABLED?.trim().toLowerCase() === 'true') return;
   let settings;
   try {
     settings = tracingSettings(env);
@@ -93,28 +93,51 @@ export async function startTelemetry({ service, spanProcessors } = {}) {
     data: { include: HOOKED_MODULES },
   });
   // Loaded here, not at the top: a process that never traces does not pay for the SDK.
-  const [{ NodeSDK }, sdkTrace, instrumentations] = await Promise.all([
-    import('@opentelemetry/sdk-node'), import('@opentelemetry/sdk-trace'), loadInstrumentations(),
+  // The tracing SDK alone: @opentelemetry/sdk-node would also load the metrics
+  // and logs SDKs and every exporter, gRPC included, which the shop never uses.
+  const [{ NodeTracerProvider }, sdkTrace, resources, { registerInstrumentations }, instrumentations] = await Promise.all([
+    import('@opentelemetry/sdk-trace-node'), import('@opentelemetry/sdk-trace-base'),
+    import('@opentelemetry/resources'), import('@opentelemetry/instrumentation'), loadInstrumentations(),
   ]);
   const off = settings.off && !spanProcessors;
-  sdk = new NodeSDK({
-    // OTEL_SERVICE_NAME, when set, wins over the piece's own name.
-    serviceName: env.OTEL_SERVICE_NAME ? undefined : service,
+  provider = new NodeTracerProvider({
+    resource: resourceOf(service, env, resources),
+    // Unset, the SDK reads OTEL_TRACES_SAMPLER (parent-based, always on, by default).
     sampler: off && !env.OTEL_TRACES_SAMPLER
       ? new sdkTrace.ParentBasedSampler({ root: new sdkTrace.AlwaysOffSampler() }) : undefined,
-    // The SDK sets up a tracer provider only for a span processor: off, one
-    // that keeps nothing; on, the SDK makes the exporter's from OTEL_*.
-    spanProcessors: spanProcessors ?? (off ? [new sdkTrace.NoopSpanProcessor()] : undefined),
-    metricReaders: [],
-    logRecordProcessors: [],
-    instrumentations,
+    spanProcessors: spanProcessors ?? (off ? [] : [await exportingProcessor(settings.exporter, sdkTrace)]),
   });
-  sdk.start();
+  // W3C trace context and baggage, and a context that follows async calls.
+  provider.register();
+  registerInstrumentations({ tracerProvider: provider, instrumentations });
   // The http instrumentation patches node:http's exports, in place, when the
   // module is next required. Require it now, so that a module which imported
   // it before telemetry started (the service client, in a test that starts
   // telemetry in `before`) calls the patched functions too.
   createRequire(import.meta.url)('http');
+}
+
+/** The piece's name, unless OTEL_SERVICE_NAME or OTEL_RESOURCE_ATTRIBUTES names it, with its host and process. */
+function resourceOf(service, env, resources) {
+  const detected = resources.detectResources({
+    detectors: [resources.hostDetector, resources.processDetector, resources.envDetector],
+  });
+  const named = env.OTEL_SERVICE_NAME ? detected
+    : resources.resourceFromAttributes({ 'service.name': service }).merge(detected);
+  return resources.defaultResource().merge(named);
+}
+
+/**
+ * Where OTEL_TRACES_EXPORTER sends the spans: batched (OTEL_BSP_* tune the
+ * batches), except on the console, where each span is printed as it ends.
+ * The exporters read their own endpoints from OTEL_EXPORTER_*.
+ */
+async function exportingProcessor(exporter, sdkTrace) {
+  if (exporter === 'console') return new sdkTrace.SimpleSpanProcessor(new sdkTrace.ConsoleSpanExporter());
+  const made = exporter === 'zipkin'
+    ? new (await import('@opentelemetry/exporter-zipkin')).ZipkinExporter()
+    : new (await import('@opentelemetry/exporter-trace-otlp-proto')).OTLPTraceExporter();
+  return new sdkTrace.BatchSpanProcessor(made);
 }
 
 async function loadInstrumentations() {
@@ -143,9 +166,9 @@ async function loadInstrumentations() {
  * @returns {Promise<boolean>} false if the spans could not be sent in time
  */
 export async function stopTelemetry({ timeoutMs = FLUSH_TIMEOUT_MS } = {}) {
-  if (!sdk) return true;
-  const stopping = sdk.shutdown().then(() => true, () => false);
-  sdk = null;
+  if (!provider) return true;
+  const stopping = provider.shutdown().then(() => true, () => false);
+  provider = null;
   return Promise.race([stopping, sleep(timeoutMs, false, { ref: false })]);
 }
 

@@ -3,13 +3,13 @@
  * memory instead of exported: what a test reads. Start it before importing
  * what it should instrument (Express loads through a loader hook).
  */
-import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace';
+import { InMemorySpanExporter, SimpleSpanProcessor } from '@opentelemetry/sdk-trace-base';
 import { startTelemetry } from '../../src/telemetry.js';
 
 /** @returns {Promise<{finished: () => Promise<object[]>, clear: () => void}>} */
 export async function collectSpans(service = 'telemetry-test') {
   const exporter = new InMemorySpanExporter();
-  const processor = new SimpleSpanProcessor({ exporter });
+  const processor = new SimpleSpanProcessor(exporter);
   await startTelemetry({ service, spanProcessors: [processor] });
   return {
     /** The spans ended so far, once each has reached the exporter. */
