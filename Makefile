@@ -33,7 +33,7 @@ test: setup test-browser
 check: setup
 	$(PY) -m polyshop_dev.testrun --check
 
-setup: $(VENV)/.synced node_modules/.synced .cache/kafka/.fetched
+setup: $(VENV)/.synced node_modules/.synced .cache/kafka/.archived
 	@$(PY) -m compileall -q $(PY_SOURCES) > /dev/null
 
 $(UV):
@@ -51,6 +51,11 @@ node_modules/.synced: package-lock.json package.json $(wildcard */*/package.json
 
 .cache/kafka/.fetched: tools/kafka/pom.xml $(VENV)/.synced
 	$(PY) -m polyshop_dev.kafka fetch
+	touch $@
+
+# Made again when the broker's JVM options change: an archive must match them.
+.cache/kafka/.archived: .cache/kafka/.fetched tools/src/polyshop_dev/kafka.py
+	$(PY) -m polyshop_dev.kafka archive
 	touch $@
 
 # Fault switches, while the shop runs (docs/faults.md): `make fault NAME=slow

@@ -3,6 +3,7 @@
     python -m polyshop_dev.kafka run      # in the foreground; Ctrl-C stops it
     python -m polyshop_dev.kafka topics   # create the topics of contracts/topics.json
     python -m polyshop_dev.kafka fetch    # only download the jars
+    python -m polyshop_dev.kafka archive  # record the classes a broker loads (`make setup`)
 
 If KAFKA_BOOTSTRAP_SERVERS is set, that broker is used and none is started.
 """
@@ -18,6 +19,7 @@ import signal
 import socket
 import subprocess
 import sys
+import tempfile
 import time
 import uuid
 from base64 import urlsafe_b64encode
@@ -39,6 +41,10 @@ CONFIG_DIR = ROOT / "tools" / "kafka"
 # broker held about 95 MiB less than with G1 and 256 MiB up front, at the
 # same CPU per order.
 JVM_OPTIONS = ["-Xms64m", "-Xmx512m", "-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC"]
+# Application class-data sharing (docs/adr/0005): `archive` starts a broker
+# once and has the JVM write the classes it loaded to this file; every later
+# broker maps them instead of loading and verifying them again.
+CLASS_ARCHIVE = "classes.jsa"
 NO_JAVA = (
     "Kafka needs Java 17 or newer and none was found: install a JDK "
     "(for example `apt-get install openjdk-17-jre-headless`), or run polyshop "
@@ -57,7 +63,7 @@ def java() -> str:
 def prepare(data_dir: Path, port: int, controller_port: int) -> list[str]:
     """Write the broker's configuration, format its storage once, and
     return the command that runs it."""
-    libs = ensure_jars()
+    base = java_command()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_dir = data_dir / "data"
     properties = data_dir / "server.properties"
@@ -65,8 +71,6 @@ def prepare(data_dir: Path, port: int, controller_port: int) -> list[str]:
     properties.write_text(
         template.format(port=port, controller_port=controller_port, log_dir=log_dir)
     )
-    base = [java(), *JVM_OPTIONS, f"-Dlog4j2.configurationFile={CONFIG_DIR / 'log4j2.properties'}"]
-    base += ["-cp", f"{libs}/*"]
     if not (log_dir / "meta.properties").exists():
         cluster_id = new_cluster_id()
         subprocess.run(
@@ -75,6 +79,50 @@ def prepare(data_dir: Path, port: int, controller_port: int) -> list[str]:
             stdout=subprocess.DEVNULL,
         )
     return [*base, "kafka.Kafka", str(properties)]
+
+
+def java_command() -> list[str]:
+    """`java` with the broker's options and class path, up to the main class."""
+    libs = ensure_jars()
+    archive = libs.parent / CLASS_ARCHIVE
+    shared = [f"-XX:SharedArchiveFile={archive}"] if archive.exists() else []
+    logging = f"-Dlog4j2.configurationFile={CONFIG_DIR / 'log4j2.properties'}"
+    return [java(), *JVM_OPTIONS, *shared, logging, "-cp", f"{libs}/*"]
+
+
+def archive_classes() -> Path:
+    """Start a broker on spare ports, create the topics, stop it, and keep
+    the classes its JVM loaded as the archive every later broker starts
+    from. Made with the options every broker runs with: an archive made
+    with others (or by another JDK) is refused by the JVM, which then
+    starts without it and says so in the broker's log."""
+    from polyshop_dev.pieces import free_port  # pieces imports this module
+
+    libs = ensure_jars()
+    archive = libs.parent / CLASS_ARCHIVE
+    archive.unlink(missing_ok=True)
+    written = archive.with_suffix(".part")
+    written.unlink(missing_ok=True)
+    with tempfile.TemporaryDirectory(prefix="polyshop-kafka-") as folder:
+        port, controller_port = free_port(), free_port()
+        command = prepare(Path(folder), port, controller_port)
+        command.insert(1, f"-XX:ArchiveClassesAtExit={written}")
+        broker = subprocess.Popen(command, stdout=subprocess.DEVNULL)
+        try:
+            bootstrap = f"127.0.0.1:{port}"
+            deadline = time.monotonic() + 60
+            while not is_ready(bootstrap):
+                if broker.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("the broker did not start")
+                time.sleep(0.2)
+            ensure_topics(bootstrap)
+        finally:
+            broker.terminate()  # the JVM writes the archive as it exits
+            broker.wait(60)
+    if not written.exists():
+        raise RuntimeError("the JVM wrote no archive")
+    written.rename(archive)
+    return archive
 
 
 def new_cluster_id() -> str:
@@ -164,6 +212,16 @@ def _run(args: argparse.Namespace) -> int:
             broker.wait(30)
 
 
+def _archive() -> int:
+    java()
+    try:
+        print(f"Recorded the broker's classes in {archive_classes()}")
+    except (RuntimeError, OSError, subprocess.SubprocessError, KafkaError) as error:
+        # Only start-up time is lost: every broker starts without an archive.
+        print(f"Kafka's class archive was not made ({error}); brokers start without it.")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
         prog="python -m polyshop_dev.kafka",
@@ -180,10 +238,13 @@ def main(argv: list[str] | None = None) -> int:
         "--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     )
     sub.add_parser("fetch", help="download the broker's jars")
+    sub.add_parser("archive", help="record the classes a broker loads, for faster starts")
     args = parser.parse_args(argv)
     if args.command == "fetch":
         print(ensure_jars())
         return 0
+    if args.command == "archive":
+        return _archive()
     if args.command == "topics":
         print("created:", ", ".join(ensure_topics(args.bootstrap)) or "nothing, all exist")
         return 0
