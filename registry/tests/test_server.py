@@ -267,3 +267,21 @@ def wait_until_watching(served: ServedRegistry, count: int) -> None:
     while f"{count} watching" not in requests.get(served.url, timeout=10).text:
         assert time.monotonic() < deadline, f"fewer than {count} watchers after 10 s"
         time.sleep(0.05)
+
+
+def test_a_reader_that_accepts_gzip_gets_the_registry_gzipped_over_the_wire(registry):
+    with requests.Session() as session:
+        for number in range(20):
+            body = {"instance_id": f"payments-{number}", "host": "127.0.0.1", "port": 5003}
+            url = f"{registry.url}/v1/services/payments/instances"
+            assert session.post(url, json=body, headers=bearer("shop")).status_code == 201
+        url = f"{registry.url}/v1/services/payments"
+        plain = session.get(url, headers={"Accept-Encoding": "identity"}, timeout=10)
+        zipped = session.get(url, timeout=10)  # requests asks for gzip itself, and decodes it
+
+    assert "Content-Encoding" not in plain.headers
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert int(zipped.headers["Content-Length"]) < len(plain.content) / 3
+    assert zipped.headers["X-Registry-Index"] == plain.headers["X-Registry-Index"]
+    listed = [{i["instance_id"] for i in r.json()["instances"]} for r in (plain, zipped)]
+    assert listed[0] == listed[1] == {f"payments-{number}" for number in range(20)}

@@ -7,24 +7,42 @@ included, for over a minute. Instead the first read at an index builds the
 answer, and reads at the same index within MAX_AGE_SECONDS send the same
 bytes. Lease times in an answer may so be a second old; changes never are:
 a new index is a new answer.
+
+An answer is compressed once too, for the first reader that accepts gzip,
+and the compressed bytes go to every later one: the whole registry of
+10,000 instances is about 3 MB as JSON and a sixth of that gzipped, which
+is what a watcher fleet sends over the network at every change.
 """
 
 from __future__ import annotations
 
+import gzip
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MAX_AGE_SECONDS = 1.0
+# The fastest level: an answer is compressed at each change of the
+# registry, and level 6 (gzip's default) took three times as long for
+# about a tenth fewer bytes.
+GZIP_LEVEL = 1
 
 Build = Callable[[], tuple[int, bytes]]  # -> (index of the state it shows, body)
 
 
-@dataclass(frozen=True)
+@dataclass
 class Answer:
     index: int
     body: bytes
     made_at: float
+    _gzipped: bytes | None = field(default=None, repr=False, compare=False)
+
+    def gzipped(self) -> bytes:
+        """The body gzip-compressed: made by the first reader that asks, kept for the others."""
+        if self._gzipped is None:
+            # mtime=0: the same body always compresses to the same bytes.
+            self._gzipped = gzip.compress(self.body, compresslevel=GZIP_LEVEL, mtime=0)
+        return self._gzipped
 
 
 class SharedAnswers:

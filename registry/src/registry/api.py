@@ -24,6 +24,8 @@ from registry.validation import parse_registration, parse_service_name
 from registry.watch import watched_answer
 
 INDEX_HEADER = "X-Registry-Index"
+# Below this a gzipped body saves less than its own header and the CPU cost.
+MIN_GZIP_BYTES = 1024
 
 bp = Blueprint("api", __name__, url_prefix="/v1")
 log = logging.getLogger(__name__)
@@ -144,7 +146,13 @@ def _json_bytes(body: dict[str, object]) -> bytes:
 
 
 def _shared_answer(answer: Answer) -> Response:
-    response = current_app.response_class(answer.body, mimetype="application/json")
+    """The answer's bytes, gzipped if the reader accepts it and they are worth it."""
+    gzipped = request.accept_encodings["gzip"] > 0 and len(answer.body) >= MIN_GZIP_BYTES
+    body = answer.gzipped() if gzipped else answer.body
+    response = current_app.response_class(body, mimetype="application/json")
+    if gzipped:
+        response.content_encoding = "gzip"
+    response.vary.add("Accept-Encoding")
     response.headers[INDEX_HEADER] = str(answer.index)
     return response
 
