@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import gzip
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 
 MAX_AGE_SECONDS = 1.0
@@ -51,21 +51,22 @@ class SharedAnswers:
     ) -> None:
         self._max_age = max_age_seconds
         self._clock = clock
-        self._answers: dict[str | None, Answer] = {}  # by service; None: all of them
+        # By what was asked: a service's name, None for all of them, or a delta's key.
+        self._answers: dict[Hashable, Answer] = {}
 
-    def answer(self, service: str | None, index: int, build: Build) -> Answer:
-        """The answer about `service` at `index`: a recent one, or a new one from `build`."""
+    def answer(self, asked: Hashable, index: int, build: Build) -> Answer:
+        """The answer to `asked` at `index`: a recent one, or a new one from `build`."""
         now = self._clock()
-        known = self._answers.get(service)
+        known = self._answers.get(asked)
         if known is not None and known.index == index and now - known.made_at < self._max_age:
             return known
         built_index, body = build()
         fresh = Answer(built_index, body, now)
         # Keep only what may still be sent: services come and go.
         self._answers = {
-            name: answer
-            for name, answer in self._answers.items()
+            key: answer
+            for key, answer in self._answers.items()
             if now - answer.made_at < self._max_age
         }
-        self._answers[service] = fresh
+        self._answers[asked] = fresh
         return fresh

@@ -18,10 +18,10 @@ from registry.auth import credential_name, credential_required, owner_for
 from registry.context import current_rules, current_settings, current_store
 from registry.metrics import HEARTBEATS
 from registry.models import Instance, Snapshot
-from registry.serialize import eviction_json, instance_json, lease_json, log_fields
+from registry.serialize import delta_json, eviction_json, instance_json, lease_json, log_fields
 from registry.store import Full, NotTheOwner
 from registry.validation import parse_registration, parse_service_name
-from registry.watch import watched_answer
+from registry.watch import watched_answer, watched_delta
 
 INDEX_HEADER = "X-Registry-Index"
 # Below this a gzipped body saves less than its own header and the CPU cost.
@@ -68,6 +68,9 @@ def deregister(name: str, instance_id: str) -> ResponseReturnValue:
 
 @bp.get("/services")
 def list_services() -> Response:
+    if "since" in request.args:  # only what changed: see watch.py
+        return _shared_answer(watched_delta(request.args, lambda d: _json_bytes(delta_json(d))))
+
     def render(snapshot: Snapshot) -> bytes:
         services = {
             name: [instance_json(instance) for instance in instances]

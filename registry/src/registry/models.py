@@ -63,6 +63,16 @@ class Instance:
 
 
 @dataclass(frozen=True)
+class Delta:
+    """What changed from change index `since` to `index`: each instance that
+    changed, once, as it is now (None: it is gone)."""
+
+    since: int
+    index: int
+    changes: list[tuple[str, str, Instance | None]]  # (service, instance_id, instance)
+
+
+@dataclass(frozen=True)
 class Eviction:
     service: str
     instance_id: str

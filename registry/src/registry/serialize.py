@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from registry.models import Eviction, Instance
+from registry.models import Delta, Eviction, Instance
 
 
 def iso_time(seconds: float) -> str:
@@ -31,6 +31,19 @@ def instance_json(instance: Instance) -> dict[str, Any]:
         "last_heartbeat_at": iso_time(instance.lease.last_heartbeat_at),
         "lease_expires_at": iso_time(instance.lease.expires_at),
     }
+
+
+def delta_json(delta: Delta) -> dict[str, Any]:
+    """Each instance changed since `since` as it is now; `instance` null: it is gone."""
+    changes = [
+        {
+            "service": service,
+            "instance_id": instance_id,
+            "instance": None if instance is None else instance_json(instance),
+        }
+        for service, instance_id, instance in delta.changes
+    ]
+    return {"since": delta.since, "changes": changes}
 
 
 def lease_json(instance: Instance, lease_ttl_seconds: float) -> dict[str, Any]:

@@ -4,6 +4,10 @@ Plain Python, no Flask: the HTTP views, the reaper thread and the tests all
 drive the same `Store`. One `threading.Condition` guards every field; it also
 wakes long-poll watchers whenever the change index moves.
 
+Every change is also kept, by its index, in a log of the last `changes`:
+`delta(since)` answers what changed after an index a watcher holds, so it
+need not read the whole registry again (as Eureka's delta read does).
+
 A lease ends only in `evict_expired()`, which the reaper calls every few
 hundred milliseconds; until that sweep an instance whose lease just ran out
 still counts as alive.
@@ -14,13 +18,14 @@ other may renew, change or remove it. `Limits` bound what the store holds.
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, replace
 
-from registry.models import Eviction, Instance, Lease, Limits, Registration, Snapshot
+from registry.models import Delta, Eviction, Instance, Lease, Limits, Registration, Snapshot
 
 Clock = Callable[[], float]
 
@@ -57,6 +62,7 @@ class Store:
         clock: Clock = time.monotonic,
         wall_clock: Clock = time.time,
         history: int = 50,
+        changes: int = 10_000,
     ) -> None:
         self.lease_ttl_seconds = lease_ttl_seconds
         self._clock = clock  # leases expire by this one: it never jumps
@@ -66,6 +72,8 @@ class Store:
         self._services: dict[str, dict[str, Instance]] = {}
         self._count = 0  # instances in all of _services
         self._evictions: deque[Eviction] = deque(maxlen=history)
+        # (service, instance_id) of each change, the newest at index _index.
+        self._changes: deque[tuple[str, str]] = deque(maxlen=changes)
         self._watchers = 0
         self._released = False  # stopping: no watcher waits any more
         # The index starts from the wall clock in milliseconds, not from 0, so
@@ -90,7 +98,7 @@ class Store:
             instance = self._leased(service, registration, owner, known)
             self._services.setdefault(service, {})[instance.instance_id] = instance
             if known is None or not known.same_listing(instance):
-                self._bump()
+                self._bump(service, registration.instance_id)
             return instance, known is None
 
     def heartbeat(self, service: str, instance_id: str, owner: str) -> Instance | None:
@@ -108,7 +116,7 @@ class Store:
             if self._owned(service, instance_id, owner) is None:
                 return False
             self._remove(service, instance_id)
-            self._bump()
+            self._bump(service, instance_id)
             return True
 
     def evict_expired(self) -> list[Eviction]:
@@ -124,7 +132,7 @@ class Store:
             evicted = [Eviction.of(instance, evicted_at=self._wall_clock()) for instance in expired]
             for instance in expired:
                 self._remove(instance.service, instance.instance_id)
-                self._bump()
+                self._bump(instance.service, instance.instance_id)
             self._evictions.extend(evicted)
             return evicted
 
@@ -141,6 +149,19 @@ class Store:
         with self._changed:
             only = {name: self._services[name]} if name in self._services else {}
             return Snapshot.of(self._index, self._wall_clock(), only)
+
+    def delta(self, since: int) -> Delta | None:
+        """What changed after index `since`; None when the log no longer
+        reaches back that far, or `since` is not an index of this registry
+        (one from before a restart): then only a whole read will do."""
+        with self._changed:
+            kept = len(self._changes)
+            if not self._index - kept <= since <= self._index:
+                return None
+            recent = itertools.islice(self._changes, kept - (self._index - since), kept)
+            changed = dict.fromkeys(recent)  # an instance changed twice is told once
+            changes = [(s, i, self._services.get(s, {}).get(i)) for s, i in changed]
+            return Delta(since=since, index=self._index, changes=changes)
 
     def instance_counts(self) -> dict[str, int]:
         """Live instances per service."""
@@ -230,6 +251,7 @@ class Store:
             self._services.pop(service, None)
         return removed
 
-    def _bump(self) -> None:
+    def _bump(self, service: str, instance_id: str) -> None:
         self._index += 1
+        self._changes.append((service, instance_id))
         self._changed.notify_all()
