@@ -54,22 +54,35 @@ export class RegistryApi {
   }
 
   /**
-   * Every service with its live instances. With `index`, a long poll: the
-   * registry answers when its change index differs from `index`, or after
-   * `waitSeconds`.
+   * Every service with its live instances, at once.
    *
    * @returns {Promise<{index: number|null, services: Record<string, object[]>}>}
    */
-  async listServices({ index, waitSeconds, signal } = {}) {
-    let path = '/v1/services';
-    let timeoutMs = this.timeoutMs;
-    if (index != null && waitSeconds) {
-      path += `?${new URLSearchParams({ index: String(index), wait: String(waitSeconds) })}`;
-      timeoutMs += waitSeconds * 1000;
-    }
-    const response = await this.#call('GET', path, { timeoutMs, signal });
+  async listServices({ signal } = {}) {
+    const response = await this.#call('GET', '/v1/services', { signal });
     const { services } = await response.json();
     return { index: parseIndex(response.headers.get('x-registry-index')), services };
+  }
+
+  /**
+   * A long poll: what changed after `index`, once something has or after
+   * `waitSeconds`; null when the registry no longer knows (410).
+   *
+   * @returns {Promise<{index: number|null, changes: object[]}|null>} each change
+   *   `{service, instance_id, instance}`, `instance` null when it is gone
+   */
+  async changesSince({ index, waitSeconds, signal }) {
+    const query = new URLSearchParams({ since: String(index), wait: String(waitSeconds) });
+    const timeoutMs = this.timeoutMs + waitSeconds * 1000;
+    let response;
+    try {
+      response = await this.#call('GET', `/v1/services?${query}`, { timeoutMs, signal });
+    } catch (error) {
+      if (error instanceof RegistryError && error.status === 410) return null;
+      throw error;
+    }
+    const { changes } = await response.json();
+    return { index: parseIndex(response.headers.get('x-registry-index')), changes };
   }
 
   /** @returns {Promise<object[]>} the instances the registry evicted lately (leases that ran out) */

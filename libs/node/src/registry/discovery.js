@@ -3,8 +3,11 @@
  *
  * `instances(name)` never calls the network: a caller's request path (the
  * gateway, a service calling another) must not depend on the registry being
- * up. One background loop long-polls `GET /v1/services`; while the registry
- * is unreachable the cache keeps the last known instances.
+ * up. One background loop reads `GET /v1/services` once, then long-polls
+ * `?since=INDEX` for only what changed and plays it onto its copy; it reads
+ * the whole list again only when the registry no longer knows what changed
+ * (a restart, a long outage). While the registry is unreachable the cache
+ * keeps the last known instances.
  *
  * A registry that comes back after an outage may have restarted empty, and
  * fills up again as instances heartbeat and register anew (within one
@@ -33,7 +36,8 @@ export class Discovery extends EventEmitter {
   #now;
   #log;
   #aborter = new AbortController();
-  #services = {};
+  #listed = {}; // the registry's own view
+  #services = {}; // what callers see: #listed, and during a grace more
   #index = null;
   #ready = false;
   #failures = 0;
@@ -105,25 +109,37 @@ export class Discovery extends EventEmitter {
   }
 
   async #poll() {
-    const answer = await this.#api.listServices({
-      index: this.#index,
-      waitSeconds: this.#pollSeconds(),
-      signal: this.#aborter.signal,
-    });
+    const index = await this.#read();
     if (this.#failures > 0) {
       this.#log.info('registry reachable again');
       this.#knownBeforeOutage = this.#services;
       this.#graceEndsAt = this.#now() + this.#rejoinGraceMs;
     }
     this.#failures = 0;
-    const { index } = answer;
-    const services = this.#withKnown(answer.services);
+    const services = this.#withKnown(this.#listed);
     const moved = !this.#ready || index !== this.#index;
     this.#index = index;
     // One assignment: readers see the old view or the new one, never half.
     this.#services = services;
     this.#ready = true;
     if (moved) this.emit('change', services);
+  }
+
+  // Brings the registry's view up to date and returns its index: only what
+  // changed after the index held, or the whole list when that cannot be had.
+  async #read() {
+    const { signal } = this.#aborter;
+    if (this.#index !== null) {
+      const waitSeconds = this.#pollSeconds();
+      const delta = await this.#api.changesSince({ index: this.#index, waitSeconds, signal });
+      if (delta !== null) {
+        this.#listed = played(this.#listed, delta.changes);
+        return delta.index;
+      }
+    }
+    const { index, services } = await this.#api.listServices({ signal });
+    this.#listed = services;
+    return index;
   }
 
   // Long-poll seconds: during the grace, no longer than what is left of it,
@@ -159,4 +175,28 @@ export class Discovery extends EventEmitter {
     // close() aborts the pause too; the loop then sees the signal and ends.
     await sleep(delayMs, undefined, { signal: this.#aborter.signal }).catch(() => undefined);
   }
+}
+
+/**
+ * `services` with each change played onto it, as a new object (readers keep
+ * the old one whole); each service's instances in the order a whole read
+ * lists them, by id.
+ */
+export function played(services, changes) {
+  const result = { ...services };
+  for (const { service, instance_id: id, instance } of changes) {
+    const kept = (result[service] ?? []).filter((known) => known.instance_id !== id);
+    if (instance) {
+      kept.push(instance);
+      kept.sort(byId);
+    }
+    if (kept.length > 0) result[service] = kept;
+    else delete result[service];
+  }
+  return result;
+}
+
+function byId(a, b) {
+  if (a.instance_id === b.instance_id) return 0;
+  return a.instance_id < b.instance_id ? -1 : 1;
 }

@@ -12,6 +12,7 @@ export class FakeRegistry {
   failNext = 0;
   #instances = new Map();
   #index = 1;
+  #changes = []; // [service, instance_id] of each change, the newest at #index
   #pollers = new Set();
   #server = null;
   port = 0;
@@ -34,6 +35,7 @@ export class FakeRegistry {
   /** Stops like a crash: open connections (a long poll) are cut, memory is lost. */
   async stop() {
     this.#instances.clear();
+    this.#changes = [];
     for (const poller of this.#pollers) this.#release(poller);
     const closed = once(this.#server, 'close');
     this.#server.close();
@@ -52,17 +54,18 @@ export class FakeRegistry {
   add(service, body) {
     const instance = { service, health_url: null, metadata: {}, ...body };
     this.#instances.set(`${service}/${body.instance_id}`, instance);
-    this.#changed();
+    this.#changed(service, body.instance_id);
     return instance;
   }
 
   forget(service, instanceId) {
     this.#instances.delete(`${service}/${instanceId}`);
-    this.#changed();
+    this.#changed(service, instanceId);
   }
 
-  #changed() {
+  #changed(service, instanceId) {
     this.#index += 1;
+    this.#changes.push([service, instanceId]);
     for (const poller of this.#pollers) this.#release(poller, poller.answer);
   }
 
@@ -112,8 +115,26 @@ export class FakeRegistry {
       res.setHeader('X-Registry-Index', String(this.#index));
       json(res, 200, { services });
     };
+    const since = url.searchParams.get('since');
+    if (since !== null) return this.#delta(res, url, Number(since));
     const index = url.searchParams.get('index');
     if (index === null || Number(index) !== this.#index) return answer();
+    this.#hold(res, answer, 1000 * Number(url.searchParams.get('wait')));
+  }
+
+  // What changed after `since`, as the real registry answers `?since=`.
+  #delta(res, url, since) {
+    const answer = () => {
+      const behind = this.#index - since;
+      if (behind < 0 || behind > this.#changes.length) return problem(res, 410, 'changes not kept');
+      const changed = new Map(this.#changes.slice(this.#changes.length - behind)
+        .map(([service, id]) => [`${service}/${id}`, { service, instance_id: id }]));
+      const changes = [...changed].map(([key, change]) => (
+        { ...change, instance: this.#instances.get(key) ?? null }));
+      res.setHeader('X-Registry-Index', String(this.#index));
+      return json(res, 200, { since, changes });
+    };
+    if (since !== this.#index) return answer();
     this.#hold(res, answer, 1000 * Number(url.searchParams.get('wait')));
   }
 

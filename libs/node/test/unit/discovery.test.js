@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { once } from 'node:events';
 import { createLogger } from '../../src/logger.js';
 import { RegistryApi } from '../../src/registry/api.js';
-import { createDiscovery } from '../../src/registry/discovery.js';
+import { createDiscovery, played } from '../../src/registry/discovery.js';
 import { eventually } from '../support/eventually.js';
 import { FakeRegistry } from '../support/fake-registry.js';
 
@@ -44,7 +44,31 @@ test('when the registry changes, then the long poll brings the change', async ()
   await changed;
   assert.deepEqual(discovery.instances('catalog').map((instance) => instance.port), [5001, 5011]);
   const longPoll = registry.callsTo('GET').at(-1);
-  assert.match(longPoll.query, /index=\d+&wait=5/);
+  assert.match(longPoll.query, /^\?since=\d+&wait=5$/);
+  assert.equal(registry.callsTo('GET').filter((call) => call.query === '').length, 1,
+    'after the first, every read asks only for what changed');
+});
+
+test('when an instance leaves, then the change removes it and a service with none left', async () => {
+  registry.add('orders', { instance_id: 'orders-127.0.0.1-5002', host: '127.0.0.1', port: 5002 });
+  discovery.start();
+  await discovery.waitReady(2000);
+  const changed = once(discovery, 'change');
+  registry.forget('orders', 'orders-127.0.0.1-5002');
+  await changed;
+  assert.deepEqual(Object.keys(discovery.services()), ['catalog']);
+  assert.deepEqual(discovery.instances('orders'), []);
+});
+
+test('when a change is played onto a view, then the old view stays as it was', () => {
+  const view = { catalog: [catalogInstance(5011)], orders: [{ instance_id: 'orders-1' }] };
+  const after = played(view, [
+    { service: 'catalog', instance_id: 'catalog-127.0.0.1-5001', instance: catalogInstance(5001) },
+    { service: 'orders', instance_id: 'orders-1', instance: null },
+    { service: 'catalog', instance_id: 'catalog-127.0.0.1-5011', instance: { ...catalogInstance(5011), port: 6011 } },
+  ]);
+  assert.deepEqual(after, { catalog: [catalogInstance(5001), { ...catalogInstance(5011), port: 6011 }] });
+  assert.deepEqual(view, { catalog: [catalogInstance(5011)], orders: [{ instance_id: 'orders-1' }] });
 });
 
 test('when the registry goes away, then the cache keeps answering', async () => {

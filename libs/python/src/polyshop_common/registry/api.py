@@ -25,6 +25,14 @@ class Snapshot:
     services: dict[str, list[dict[str, Any]]]
 
 
+@dataclass(frozen=True)
+class Delta:
+    """What changed up to `index`: each instance changed, as it is now (`instance` None: gone)."""
+
+    index: int
+    changes: list[dict[str, Any]]
+
+
 class RegistryApi:
     def __init__(self, base_url: str, token: str | None = None, timeout: float = 5.0) -> None:
         self.base_url = base_url.rstrip("/")
@@ -45,14 +53,22 @@ class RegistryApi:
     def deregister(self, service: str, instance_id: str, timeout: float | None = None) -> None:
         self._call("DELETE", instances_path(service, instance_id), timeout=timeout)
 
-    def list_services(self, index: int | None = None, wait: float | None = None) -> Snapshot:
-        params: dict[str, Any] = {}
-        timeout = self.timeout
-        if index is not None and wait:
-            params = {"index": index, "wait": wait}
-            timeout = wait + self.timeout
-        response = self._call("GET", "/v1/services", params=params, timeout=timeout)
+    def list_services(self) -> Snapshot:
+        """Every service with its live instances, at once."""
+        response = self._call("GET", "/v1/services")
         return Snapshot(int(response.headers["X-Registry-Index"]), response.json()["services"])
+
+    def changes_since(self, index: int, wait: float) -> Delta | None:
+        """A long poll: what changed after `index`, once something has or after
+        `wait` seconds; None when the registry no longer knows (410)."""
+        params = {"since": index, "wait": wait}
+        try:
+            response = self._call("GET", "/v1/services", params=params, timeout=wait + self.timeout)
+        except RegistryError as error:
+            if error.status == 410:
+                return None
+            raise
+        return Delta(int(response.headers["X-Registry-Index"]), response.json()["changes"])
 
     def close(self) -> None:
         self._session.close()
