@@ -19,8 +19,8 @@ from playwright.sync_api import Browser, Page, sync_playwright
 from polyshop_dev import secrets
 from polyshop_dev.paths import ROOT
 from polyshop_dev.pieces import SECRETS_DIR, free_port, registry_piece
-from polyshop_dev.stack import Piece, Running, Stack, http_ok
-from support import AGENT_SERVICES, LEASE_TTL
+from polyshop_dev.stack import Running, Stack
+from support import AGENT_SERVICES, LEASE_TTL, agent_piece
 from support.browser import launch
 from support.shop import Customer
 
@@ -90,20 +90,12 @@ def start_agent(
     through the Python or the Node.js registry client."""
 
     def start(language: str, service: str) -> Running:
-        port = free_port()
-        piece = Piece(
-            name=f"{language}-{service}",
-            command=AGENTS[language],
-            ready=http_ok(f"http://127.0.0.1:{port}/livez"),
-            env={
-                "PORT": str(port),
-                "REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
-                "REGISTRY_TOKEN": secrets.read(registry_secrets, service, "registry-token"),
-                "AGENT_SERVICE": service,
-            },
-            url=f"http://127.0.0.1:{port}",
-        )
-        return stack.start(piece)
+        env = {
+            "REGISTRY_URL": f"http://127.0.0.1:{registry_port}",
+            "REGISTRY_TOKEN": secrets.read(registry_secrets, service, "registry-token"),
+            "AGENT_SERVICE": service,
+        }
+        return stack.start(agent_piece(f"{language}-{service}", AGENTS[language], "/livez", env))
 
     return start
 

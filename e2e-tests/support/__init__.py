@@ -10,11 +10,17 @@ from typing import TypeVar
 
 import requests
 
+from polyshop_dev.pieces import free_port
+from polyshop_dev.stack import Piece, http_ok
+
 T = TypeVar("T")
 
 # The service names the registry tests' agents register as: each has a
 # registry credential of its own (conftest.py, `registry_secrets`).
-AGENT_SERVICES = ("alpha", "watcher", "python-svc", "node-svc", "leaver", "catalog", "payments")
+AGENT_SERVICES = (
+    *("alpha", "watcher", "python-svc", "node-svc", "leaver", "catalog", "payments"),
+    *("py-hello", "js-hello", "spring-hello"),  # the stock Eureka clients' services
+)
 # A short lease keeps the tests quick; clients heartbeat at a third of it.
 LEASE_TTL = 3.0
 HEARTBEAT_INTERVAL = LEASE_TTL / 3
@@ -54,3 +60,15 @@ def instance_id(service: str, agent_url: str) -> str:
 
 def parse_time(value: str) -> float:
     return datetime.fromisoformat(value.replace("Z", "+00:00")).timestamp()
+
+
+def agent_piece(name: str, command: list[str], ready_path: str, env: dict[str, str]) -> Piece:
+    """A test agent on a free port (PORT), ready when `ready_path` answers."""
+    port = free_port()
+    return Piece(
+        name=name,
+        command=command,
+        ready=http_ok(f"http://127.0.0.1:{port}{ready_path}"),
+        env={"PORT": str(port), **env},
+        url=f"http://127.0.0.1:{port}",
+    )

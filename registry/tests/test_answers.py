@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from registry.answers import SharedAnswers
+from registry.answers import Fragments, SharedAnswers
+from registry.models import Registration
 
 
 class Builds:
@@ -60,3 +61,35 @@ def test_each_service_has_its_own_answer(clock):
 
     assert (catalog.calls, orders.calls) == (1, 1)
     assert answers.answer("catalog", 7, catalog).body == b"state at 7, build 1"
+
+
+def test_fragments_render_again_only_the_instances_that_changed(store):
+    for number in range(3):
+        store.register("catalog", Registration(f"catalog-{number}", "127.0.0.1", 5001), "shop")
+    rendered: list[str] = []
+    fragments = Fragments(lambda instance: rendered.append(instance.instance_id) or b"x")
+    fragments.of(store.snapshot().services)
+
+    store.heartbeat("catalog", "catalog-1", "shop")  # a new object for catalog-1
+    store.deregister("catalog", "catalog-2", "shop")
+    again = fragments.of(store.snapshot().services)
+
+    assert rendered == ["catalog-0", "catalog-1", "catalog-2", "catalog-1"]
+    assert again == {"catalog": [b"x", b"x"]}
+
+
+def test_a_whole_read_at_a_new_index_shows_every_renewal_since(client, register, auth, clock):
+    for number in range(3):
+        assert register("catalog", instance_id=f"catalog-{number}").status_code == 201
+    first = client.get("/v1/services").get_json()["services"]["catalog"]
+
+    clock.advance(2)
+    assert client.put("/v1/services/catalog/instances/catalog-1/heartbeat", headers=auth).json
+    assert register("orders", instance_id="orders-0").status_code == 201  # a new index
+    second = client.get("/v1/services").get_json()["services"]["catalog"]
+
+    assert [i["last_heartbeat_at"] for i in second] == [
+        first[0]["last_heartbeat_at"],
+        "2025-06-15T15:06:42.000Z",
+        first[2]["last_heartbeat_at"],
+    ]

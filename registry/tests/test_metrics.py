@@ -5,6 +5,8 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from registry.reaper import Reaper
 
+from .test_eureka import basic, eureka_instance
+
 
 def scrape(client) -> dict[tuple[str, tuple], float]:
     answer = client.get("/metrics")
@@ -65,3 +67,24 @@ def test_counts_instances_heartbeats_and_evictions(client, register, auth, store
         )
         == 3
     )
+
+
+def test_renewals_count_as_requests_of_the_views_routes(client, register, auth):
+    register(instance_id="catalog-a")
+    client.post("/eureka/apps/CATALOG", json=eureka_instance(), headers=basic("shop"))
+    before = scrape(client)
+    assert client.put("/v1/services/catalog/instances/catalog-a/heartbeat", headers=auth).json
+    assert client.put("/eureka/apps/CATALOG/cat-1", headers=basic("shop")).status_code == 200
+    after = scrape(client)
+
+    name = "http_server_request_duration_seconds_count"
+    for route in (
+        "/v1/services/<name>/instances/<instance_id>/heartbeat",
+        "/eureka/apps/<app>/<instance_id>",
+    ):
+        labels = {
+            "http_request_method": "PUT",
+            "http_route": route,
+            "http_response_status_code": "200",
+        }
+        assert value(after, name, **labels) - value(before, name, **labels) == 1, route

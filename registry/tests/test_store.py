@@ -252,3 +252,30 @@ def test_a_watcher_past_the_limit_is_refused_unless_its_index_is_stale(clock, wa
     store.register("catalog", registration(), OWNER)
     waiting.join(timeout=5)
     assert store.watchers == 0
+
+
+def test_a_shorter_lease_registered_after_a_sweep_still_ends_on_time(store, clock):
+    store.register("catalog", registration("long", lease_seconds=60.0), OWNER)
+    assert store.evict_expired() == []  # the sweep learns that nothing ends before 60 s
+    clock.advance(1)
+    store.register("catalog", registration("short"), OWNER)  # the registry's 15 s
+
+    clock.advance(TTL + 0.1)
+    assert [e.instance_id for e in store.evict_expired()] == ["short"]
+    clock.advance(60)
+    assert [e.instance_id for e in store.evict_expired()] == ["long"]
+
+
+def test_changes_within_a_window_tell_each_instance_once_as_it_is_or_was(store, clock):
+    store.register("catalog", registration("old"), OWNER)
+    clock.advance(10)
+    store.register("catalog", registration("new"), OWNER)
+    store.register("catalog", registration("new", port=6001), OWNER)  # moved: one entry
+    store.register("catalog", registration("gone"), OWNER)
+    assert store.deregister("catalog", "gone", OWNER)
+
+    index, changed = store.changed_within(5)
+
+    assert index == store.index
+    told = [(instance.instance_id, instance.port, removed) for instance, removed in changed]
+    assert told == [("new", 6001, False), ("gone", 5001, True)]

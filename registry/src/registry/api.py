@@ -15,9 +15,9 @@ from werkzeug.exceptions import BadRequest
 from polyshop_common.problems import Problem, problem_response
 from registry.answers import Answer
 from registry.auth import credential_name, credential_required, owner_for
-from registry.context import current_rules, current_settings, current_store
+from registry.context import current_answers, current_rules, current_settings, current_store
 from registry.metrics import HEARTBEATS
-from registry.models import Instance, Snapshot
+from registry.models import Instance, Registration, Snapshot
 from registry.serialize import delta_json, eviction_json, instance_json, lease_json, log_fields
 from registry.store import Full, NotTheOwner
 from registry.validation import parse_registration, parse_service_name
@@ -37,10 +37,7 @@ def register(name: str) -> ResponseReturnValue:
     service = parse_service_name(name)
     owner = owner_for(service)
     registration = parse_registration(service, _json_body(), current_rules())
-    instance, created = current_store().register(service, registration, owner)
-    if created:
-        fields = {**log_fields(service, instance.instance_id), "credential": owner}
-        log.info("instance registered", extra=fields)
+    instance = store_registration(service, registration, owner)
     location = url_for(".get_instance", name=service, instance_id=instance.instance_id)
     return _lease_answer(instance), 201, {"Location": location}
 
@@ -48,12 +45,7 @@ def register(name: str) -> ResponseReturnValue:
 @bp.put("/services/<name>/instances/<instance_id>/heartbeat")
 @credential_required
 def heartbeat(name: str, instance_id: str) -> ResponseReturnValue:
-    service = parse_service_name(name)
-    instance = current_store().heartbeat(service, instance_id, owner_for(service))
-    if instance is None:
-        raise _unknown_instance(name, instance_id)
-    HEARTBEATS.labels(service).inc()
-    return _lease_answer(instance)
+    return _lease_answer(renew_lease(parse_service_name(name), instance_id))
 
 
 @bp.delete("/services/<name>/instances/<instance_id>")
@@ -69,16 +61,18 @@ def deregister(name: str, instance_id: str) -> ResponseReturnValue:
 @bp.get("/services")
 def list_services() -> Response:
     if "since" in request.args:  # only what changed: see watch.py
-        return _shared_answer(watched_delta(request.args, lambda d: _json_bytes(delta_json(d))))
+        return shared_answer(watched_delta(request.args, lambda d: _json_bytes(delta_json(d))))
 
     def render(snapshot: Snapshot) -> bytes:
-        services = {
-            name: [instance_json(instance) for instance in instances]
-            for name, instances in snapshot.services.items()
-        }
-        return _json_bytes({"services": services})
+        # Joined from each instance's kept bytes: answers.Fragments says why.
+        fragments = current_answers().fragments("v1", lambda i: _json_bytes(instance_json(i)))
+        services = b",".join(
+            _json_bytes(name) + b":[" + b",".join(instances) + b"]"
+            for name, instances in fragments.of(snapshot.services).items()
+        )
+        return b'{"services":{' + services + b"}}"
 
-    return _shared_answer(watched_answer(request.args, None, render))
+    return shared_answer(watched_answer(request.args, None, render))
 
 
 @bp.get("/services/<name>")
@@ -89,7 +83,7 @@ def get_service(name: str) -> Response:
         instances = [instance_json(instance) for instance in snapshot.services.get(service, [])]
         return _json_bytes({"name": service, "instances": instances})
 
-    return _shared_answer(watched_answer(request.args, service, render))
+    return shared_answer(watched_answer(request.args, service, render))
 
 
 @bp.get("/services/<name>/instances/<instance_id>")
@@ -106,6 +100,24 @@ def list_evictions() -> Response:
     store = current_store()
     evictions = [eviction_json(eviction) for eviction in store.evictions()]
     return _read_answer({"evictions": evictions}, store.index)
+
+
+def store_registration(service: str, registration: Registration, owner: str) -> Instance:
+    """Register (or renew) the instance, saying so in the log when it is new."""
+    instance, created = current_store().register(service, registration, owner)
+    if created:
+        fields = {**log_fields(service, instance.instance_id), "credential": owner}
+        log.info("instance registered", extra=fields)
+    return instance
+
+
+def renew_lease(service: str, instance_id: str) -> Instance:
+    """Renew the instance's lease, or answer 404: the client registers again."""
+    instance = current_store().heartbeat(service, instance_id, owner_for(service))
+    if instance is None:
+        raise _unknown_instance(service, instance_id)
+    HEARTBEATS.labels(service).inc()
+    return instance
 
 
 @bp.errorhandler(NotTheOwner)
@@ -141,18 +153,18 @@ def _json_body() -> object:
 
 
 def _lease_answer(instance: Instance) -> dict[str, object]:
-    return lease_json(instance, current_settings().lease_ttl_seconds)
+    return lease_json(instance, instance.lease_seconds or current_settings().lease_ttl_seconds)
 
 
-def _json_bytes(body: dict[str, object]) -> bytes:
+def _json_bytes(body: object) -> bytes:
     return current_app.json.dumps(body, separators=(",", ":")).encode()
 
 
-def _shared_answer(answer: Answer) -> Response:
+def shared_answer(answer: Answer, mimetype: str = "application/json") -> Response:
     """The answer's bytes, gzipped if the reader accepts it and they are worth it."""
     gzipped = request.accept_encodings["gzip"] > 0 and len(answer.body) >= MIN_GZIP_BYTES
     body = answer.gzipped() if gzipped else answer.body
-    response = current_app.response_class(body, mimetype="application/json")
+    response = current_app.response_class(body, mimetype=mimetype)
     if gzipped:
         response.content_encoding = "gzip"
     response.vary.add("Accept-Encoding")

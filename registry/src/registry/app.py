@@ -12,8 +12,9 @@ from polyshop_common import faults
 from polyshop_common.logs import configure_logging
 from polyshop_common.problems import problem_response, register_problem_handlers
 from polyshop_common.settings import announce_mode
-from registry import api, context, dashboard, health
+from registry import api, context, dashboard, eureka, health
 from registry.config import Settings
+from registry.fast_path import HeartbeatFastPath
 from registry.hosts import HostPolicy, Resolve, resolve_addresses
 from registry.metrics import register_metrics
 from registry.reaper import Reaper
@@ -41,6 +42,7 @@ def create_app(
     register_blueprints(app)
     register_errorhandlers(app)
     register_metrics(app, store)
+    register_fast_path(app)
     if settings.start_reaper:
         start_reaper(app, store, settings.eviction_interval_seconds)
         faults.watch("registry")
@@ -67,6 +69,7 @@ def register_extensions(app: Flask, settings: Settings, store: Store, resolve: R
 
 def register_blueprints(app: Flask) -> None:
     app.register_blueprint(api.bp)
+    app.register_blueprint(eureka.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(dashboard.bp)
 
@@ -74,6 +77,11 @@ def register_blueprints(app: Flask) -> None:
 def register_errorhandlers(app: Flask) -> None:
     register_problem_handlers(app)
     app.register_error_handler(RequestEntityTooLarge, _body_too_large)
+
+
+def register_fast_path(app: Flask) -> None:
+    # Last: it reads the finished routes. Why it exists: fast_path.py.
+    app.wsgi_app = HeartbeatFastPath(app)
 
 
 def start_reaper(app: Flask, store: Store, interval_seconds: float) -> None:

@@ -1,13 +1,19 @@
 """Writes need `Authorization: Bearer <token>` of a registry credential; reads are open.
 
 Each piece has its own credential (credentials.py): a token that may write
-only the services the credential lists. `credential_required` finds the
-request's credential or answers 401; `owner_for(service)` answers 403 unless
-that credential may write the service, and names it as the instance's owner.
+only the services the credential lists. Stock Eureka clients cannot send a
+bearer token, only a user and password in their server URL: they send the
+credential's name as the user and its token as the password (HTTP Basic).
+
+`credential_required` finds the request's credential or answers 401;
+`owner_for(service)` answers 403 unless that credential may write the
+service, and names it as the instance's owner.
 """
 
 from __future__ import annotations
 
+import base64
+import binascii
 import functools
 import logging
 from collections.abc import Callable
@@ -41,11 +47,24 @@ def credential_required(view: Callable[P, R]) -> Callable[P, R]:
 
 def authenticate(authorization: str, credentials: Credentials) -> Credential:
     scheme, _, token = authorization.partition(" ")
+    if scheme.lower() == "basic":
+        return _authenticate_basic(token.strip(), credentials)
     if scheme.lower() != "bearer" or not token.strip():
         raise _unauthorized("Writes need an 'Authorization: Bearer <token>' header.")
     credential = credentials.find(token.strip())
     if credential is None:
         raise _unauthorized("The bearer token is not a registry credential.")
+    return credential
+
+
+def _authenticate_basic(encoded: str, credentials: Credentials) -> Credential:
+    try:
+        name, _, token = base64.b64decode(encoded, validate=True).decode().partition(":")
+    except (binascii.Error, UnicodeDecodeError):
+        raise _unauthorized("The Basic credentials are not base64 of 'name:token'.") from None
+    credential = credentials.find(token)
+    if credential is None or credential.name != name:
+        raise _unauthorized("The user and password are not a registry credential's name and token.")
     return credential
 
 

@@ -31,6 +31,8 @@ class Registration:
     port: int
     health_url: str | None = None
     metadata: dict[str, str] = field(default_factory=dict)
+    # A lease of its own length (Eureka clients ask for one); None: the registry's.
+    lease_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +53,7 @@ class Instance:
     owner: str  # the credential that registered it: only that one renews, changes or removes it
     registered_at: float
     lease: Lease
+    lease_seconds: float | None = None  # None: the registry's own lease length
 
     def same_listing(self, other: Instance) -> bool:
         """True when only the lease differs: watchers need not hear of it."""
@@ -70,6 +73,17 @@ class Delta:
     since: int
     index: int
     changes: list[tuple[str, str, Instance | None]]  # (service, instance_id, instance)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One entry of the store's change log: which instance changed, when
+    (monotonic seconds), and, if the change removed it, how it last was."""
+
+    service: str
+    instance_id: str
+    at: float
+    removed: Instance | None = None
 
 
 @dataclass(frozen=True)

@@ -25,7 +25,16 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import asdict, replace
 
-from registry.models import Delta, Eviction, Instance, Lease, Limits, Registration, Snapshot
+from registry.models import (
+    Change,
+    Delta,
+    Eviction,
+    Instance,
+    Lease,
+    Limits,
+    Registration,
+    Snapshot,
+)
 
 Clock = Callable[[], float]
 
@@ -71,9 +80,12 @@ class Store:
         self.limits = limits or Limits()
         self._services: dict[str, dict[str, Instance]] = {}
         self._count = 0  # instances in all of _services
+        # No lease ends before this (monotonic seconds): a sweep before it
+        # need not look at every instance. Renewals only move deadlines later.
+        self._earliest_deadline = float("inf")
         self._evictions: deque[Eviction] = deque(maxlen=history)
-        # (service, instance_id) of each change, the newest at index _index.
-        self._changes: deque[tuple[str, str]] = deque(maxlen=changes)
+        # Each change, the newest at index _index.
+        self._changes: deque[Change] = deque(maxlen=changes)
         self._watchers = 0
         self._released = False  # stopping: no watcher waits any more
         # The index starts from the wall clock in milliseconds, not from 0, so
@@ -107,7 +119,7 @@ class Store:
             known = self._owned(service, instance_id, owner)
             if known is None:
                 return None
-            renewed = replace(known, lease=self._new_lease())
+            renewed = replace(known, lease=self._new_lease(known.lease_seconds))
             self._services[service][instance_id] = renewed
             return renewed
 
@@ -115,24 +127,35 @@ class Store:
         with self._changed:
             if self._owned(service, instance_id, owner) is None:
                 return False
-            self._remove(service, instance_id)
-            self._bump(service, instance_id)
+            removed = self._remove(service, instance_id)
+            self._bump(service, instance_id, removed)
             return True
 
     def evict_expired(self) -> list[Eviction]:
         """End every lease that was not renewed in time; return what was evicted."""
         with self._changed:
             now = self._clock()
+            if now < self._earliest_deadline:
+                return []
             expired = [
                 instance
                 for instances in self._services.values()
                 for instance in instances.values()
                 if instance.lease.deadline <= now
             ]
+            self._earliest_deadline = min(
+                (
+                    instance.lease.deadline
+                    for instances in self._services.values()
+                    for instance in instances.values()
+                    if instance.lease.deadline > now
+                ),
+                default=float("inf"),
+            )
             evicted = [Eviction.of(instance, evicted_at=self._wall_clock()) for instance in expired]
             for instance in expired:
                 self._remove(instance.service, instance.instance_id)
-                self._bump(instance.service, instance.instance_id)
+                self._bump(instance.service, instance.instance_id, instance)
             self._evictions.extend(evicted)
             return evicted
 
@@ -159,9 +182,30 @@ class Store:
             if not self._index - kept <= since <= self._index:
                 return None
             recent = itertools.islice(self._changes, kept - (self._index - since), kept)
-            changed = dict.fromkeys(recent)  # an instance changed twice is told once
+            # An instance changed twice is told once.
+            changed = dict.fromkeys((change.service, change.instance_id) for change in recent)
             changes = [(s, i, self._services.get(s, {}).get(i)) for s, i in changed]
             return Delta(since=since, index=self._index, changes=changes)
+
+    def changed_within(self, seconds: float) -> tuple[int, list[tuple[Instance, bool]]]:
+        """The index, and each instance that changed in the last `seconds`
+        (as far back as the log reaches), once: as it is now, or as it last
+        was with True if it is gone. Eureka's delta read answers this."""
+        with self._changed:
+            since = self._clock() - seconds
+            latest: dict[tuple[str, str], tuple[Instance, bool]] = {}
+            for change in reversed(self._changes):
+                if change.at < since:
+                    break
+                key = (change.service, change.instance_id)
+                if key in latest:
+                    continue  # a newer change of it is already told
+                live = self._services.get(change.service, {}).get(change.instance_id)
+                if live is not None:
+                    latest[key] = (live, False)
+                elif change.removed is not None:
+                    latest[key] = (change.removed, True)
+            return self._index, [*reversed(latest.values())]
 
     def instance_counts(self) -> dict[str, int]:
         """Live instances per service."""
@@ -224,7 +268,7 @@ class Store:
     def _leased(
         self, service: str, registration: Registration, owner: str, known: Instance | None
     ) -> Instance:
-        lease = self._new_lease()
+        lease = self._new_lease(registration.lease_seconds)
         registered_at = known.registered_at if known else lease.last_heartbeat_at
         return Instance(
             service=service,
@@ -234,13 +278,11 @@ class Store:
             **asdict(registration),
         )
 
-    def _new_lease(self) -> Lease:
-        now = self._wall_clock()
-        return Lease(
-            last_heartbeat_at=now,
-            expires_at=now + self.lease_ttl_seconds,
-            deadline=self._clock() + self.lease_ttl_seconds,
-        )
+    def _new_lease(self, seconds: float | None) -> Lease:
+        ttl = self.lease_ttl_seconds if seconds is None else seconds
+        now, deadline = self._wall_clock(), self._clock() + ttl
+        self._earliest_deadline = min(self._earliest_deadline, deadline)
+        return Lease(last_heartbeat_at=now, expires_at=now + ttl, deadline=deadline)
 
     def _remove(self, service: str, instance_id: str) -> Instance | None:
         instances = self._services.get(service, {})
@@ -251,7 +293,7 @@ class Store:
             self._services.pop(service, None)
         return removed
 
-    def _bump(self, service: str, instance_id: str) -> None:
+    def _bump(self, service: str, instance_id: str, removed: Instance | None = None) -> None:
         self._index += 1
-        self._changes.append((service, instance_id))
+        self._changes.append(Change(service, instance_id, self._clock(), removed))
         self._changed.notify_all()
