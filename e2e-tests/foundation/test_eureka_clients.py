@@ -1,10 +1,11 @@
 """Stock Eureka clients, unchanged, against a real registry process and gateway.
 
-py-eureka-client (Python) and eureka-js-client (Node.js) each register a
-small service through the registry's Eureka API
-(registry/src/registry/eureka.py), renew it, and discover; the gateway
-routes to them as to any service, and the shop's own registry clients and
-the Eureka clients see each other's instances.
+py-eureka-client (Python), eureka-js-client (Node.js) and Spring Cloud
+Netflix's client (Java, in a Spring Boot application) each register a small
+service through the registry's Eureka API (registry/src/registry/eureka.py),
+renew it, and discover; the gateway routes to them as to any service, and
+the shop's own registry clients and the Eureka clients see each other's
+instances.
 """
 
 from __future__ import annotations
@@ -24,16 +25,21 @@ from polyshop_dev.paths import ROOT
 from polyshop_dev.pieces import free_port, gateway_piece
 from polyshop_dev.stack import Running, Stack
 from support import agent_piece, discovered_ids, instance_id, poll
+from support.spring import spring_agent_piece
 
 # The service each stock client registers as; each has a registry credential.
-SERVICES = {"python": "py-hello", "node": "js-hello"}
-CLIENT_NAMES = {"python": "py-eureka-client", "node": "eureka-js-client"}
+SERVICES = {"python": "py-hello", "node": "js-hello", "spring": "spring-hello"}
+CLIENT_NAMES = {
+    "python": "py-eureka-client",
+    "node": "eureka-js-client",
+    "spring": "spring-cloud-netflix",
+}
 COMMANDS = {
     "python": [str(ROOT / ".venv" / "bin" / "python"), "e2e-tests/agents/eureka_py_agent.py"],
     "node": ["node", "e2e-tests/agents/eureka-js-agent.mjs"],
 }
 RENEW_SECONDS = 1  # each client renews and fetches every second, asking a 3 s lease
-START_SECONDS = 30
+START_SECONDS = 90  # the Spring agent's JVM, on a busy machine
 
 
 @pytest.fixture
@@ -67,6 +73,10 @@ def start_eureka_client(
         service = SERVICES[language]
         token = secrets.read(registry_secrets, service, "registry-token")
         eureka_url = f"http://{service}:{token}@127.0.0.1:{registry_port}/eureka"
+        if language == "spring":
+            return stack.start(
+                spring_agent_piece(free_port(), spring_properties(service, eureka_url))
+            )
         env = {
             "EUREKA_URL": eureka_url,
             "AGENT_SERVICE": service,
@@ -75,6 +85,21 @@ def start_eureka_client(
         return stack.start(agent_piece(f"eureka-{language}", COMMANDS[language], "/", env))
 
     return start
+
+
+def spring_properties(service: str, eureka_url: str) -> dict[str, str]:
+    """Spring Cloud's own Eureka client settings, as a team would set them."""
+    return {
+        "spring.application.name": service,
+        "eureka.client.service-url.defaultZone": f"{eureka_url}/",
+        "eureka.instance.prefer-ip-address": "true",
+        "eureka.instance.ip-address": "127.0.0.1",
+        "eureka.instance.instance-id": f"{service}-127.0.0.1-${{server.port}}",
+        "eureka.instance.lease-renewal-interval-in-seconds": str(RENEW_SECONDS),
+        "eureka.instance.lease-expiration-duration-in-seconds": str(3 * RENEW_SECONDS),
+        "eureka.client.registry-fetch-interval-seconds": str(RENEW_SECONDS),
+        "eureka.client.initial-instance-info-replication-interval-seconds": "0",
+    }
 
 
 def listed(registry_url: str, service: str) -> list[dict]:

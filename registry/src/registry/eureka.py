@@ -1,7 +1,7 @@
 """Eureka's REST API under /eureka, over the same store as /v1.
 
-An unchanged Eureka client (py-eureka-client, eureka-js-client)
-registers, renews, leaves and discovers here; what it
+An unchanged Eureka client (Spring Cloud Netflix, py-eureka-client,
+eureka-js-client) registers, renews, leaves and discovers here; what it
 registers, /v1 readers see, and what /v1 clients register, it sees. Writes
 need a registry credential, sent as HTTP Basic `name:token` in the client's
 server URL (auth.py). registry/README.md says what is and is not covered.
