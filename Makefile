@@ -21,7 +21,7 @@ export UV_PROJECT_ENVIRONMENT := $(VENV)
 export UV_COMPILE_BYTECODE := 1
 PY_SOURCES := libs/python/src registry/src gateway/src services/*/src tools/src
 
-.PHONY: up test check setup lint format clean fault faults labs bench-gateway bench-shop bench-tracing bench-profile screenshots
+.PHONY: up test check setup lint format clean fault faults labs bench-gateway bench-shop bench-tracing bench-profile bench-registry screenshots
 
 up: setup
 	$(PY) -m polyshop_dev.up $(if $(TRACES),--traces)
@@ -88,6 +88,13 @@ test-browser:
 # minutes, written to docs/benchmarks/gateway.md.
 bench-gateway: setup
 	$(PY) gateway/bench/run.py
+
+# The registry with 10,000 instances beside a real Netflix Eureka server
+# (built with Maven from registry/bench/eureka-server, defaults and tuned):
+# heartbeats, whole reads, watchers, a new and a silent instance; about ten
+# minutes, written to docs/benchmarks/registry.md.
+bench-registry: setup
+	$(PY) registry/bench/run.py
 
 # The saga under open-loop load (50 and 200 orders/s, then 50/s for ten
 # minutes), consumer lag, memory of every piece after that, `make up` cold and

@@ -39,16 +39,28 @@ def test_a_new_index_is_a_new_answer(clock):
     assert (fresh.index, fresh.body) == (8, b"state at 8, build 1")
 
 
-def test_an_answer_older_than_its_age_is_built_again(clock):
+def test_an_answer_older_than_its_age_is_built_again_once_a_lease_was_renewed(clock):
     answers = SharedAnswers(max_age_seconds=1.0, clock=clock.monotonic)
     build = Builds(7)
-    answers.answer(None, 7, build)
+    answers.answer(None, 7, build, renewals=40)
 
     clock.advance(1.0)
-    again = answers.answer(None, 7, build)
+    again = answers.answer(None, 7, build, renewals=41)
 
     assert build.calls == 2
     assert again.body == b"state at 7, build 2"
+
+
+def test_an_answer_is_kept_however_old_while_nothing_changes(clock):
+    answers = SharedAnswers(max_age_seconds=1.0, clock=clock.monotonic)
+    build = Builds(7)
+    first = answers.answer(None, 7, build, renewals=40)
+
+    clock.advance(60)
+    again = answers.answer(None, 7, build, renewals=40)
+
+    assert build.calls == 1
+    assert again is first
 
 
 def test_each_service_has_its_own_answer(clock):

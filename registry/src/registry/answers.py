@@ -6,7 +6,9 @@ watchers would keep the registry from answering anything else, heartbeats
 included, for over a minute. Instead the first read at an index builds the
 answer, and reads at the same index within MAX_AGE_SECONDS send the same
 bytes. Lease times in an answer may so be a second old; changes never are:
-a new index is a new answer.
+a new index is a new answer. An answer is built again only if some lease
+was renewed since (the store counts renewals): while nothing at all
+changes, every read gets the same bytes, however old.
 
 An answer is compressed once too, for the first reader that accepts gzip,
 and the compressed bytes go to every later one: the whole registry of
@@ -37,6 +39,7 @@ class Answer:
     index: int
     body: bytes
     made_at: float
+    renewals: int = 0  # the store's count of renewals when it was built
     _gzipped: bytes | None = field(default=None, repr=False, compare=False)
 
     def gzipped(self) -> bytes:
@@ -94,19 +97,24 @@ class SharedAnswers:
             self._fragments[shape] = Fragments(render)
         return self._fragments[shape]
 
-    def answer(self, asked: Hashable, index: int, build: Build) -> Answer:
-        """The answer to `asked` at `index`: a recent one, or a new one from `build`."""
+    def answer(self, asked: Hashable, index: int, build: Build, renewals: int = 0) -> Answer:
+        """The answer to `asked` at `index`: a recent one, one that no
+        renewal since has made stale, or a new one from `build`."""
         now = self._clock()
         known = self._answers.get(asked)
-        if known is not None and known.index == index and now - known.made_at < self._max_age:
+        if (
+            known is not None
+            and known.index == index
+            and (now - known.made_at < self._max_age or known.renewals == renewals)
+        ):
             return known
         built_index, body = build()
-        fresh = Answer(built_index, body, now)
+        fresh = Answer(built_index, body, now, renewals)
         # Keep only what may still be sent: services come and go.
         self._answers = {
             key: answer
             for key, answer in self._answers.items()
-            if now - answer.made_at < self._max_age
+            if now - answer.made_at < self._max_age or answer.renewals == renewals
         }
         self._answers[asked] = fresh
         return fresh

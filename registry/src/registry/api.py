@@ -18,7 +18,14 @@ from registry.auth import credential_name, credential_required, owner_for
 from registry.context import current_answers, current_rules, current_settings, current_store
 from registry.metrics import HEARTBEATS
 from registry.models import Instance, Registration, Snapshot
-from registry.serialize import delta_json, eviction_json, instance_json, lease_json, log_fields
+from registry.serialize import (
+    compact_json,
+    delta_json,
+    eviction_json,
+    instance_json,
+    lease_json,
+    log_fields,
+)
 from registry.store import Full, NotTheOwner
 from registry.validation import parse_registration, parse_service_name
 from registry.watch import watched_answer, watched_delta
@@ -61,13 +68,13 @@ def deregister(name: str, instance_id: str) -> ResponseReturnValue:
 @bp.get("/services")
 def list_services() -> Response:
     if "since" in request.args:  # only what changed: see watch.py
-        return shared_answer(watched_delta(request.args, lambda d: _json_bytes(delta_json(d))))
+        return shared_answer(watched_delta(request.args, lambda d: compact_json(delta_json(d))))
 
     def render(snapshot: Snapshot) -> bytes:
         # Joined from each instance's kept bytes: answers.Fragments says why.
-        fragments = current_answers().fragments("v1", lambda i: _json_bytes(instance_json(i)))
+        fragments = current_answers().fragments("v1", lambda i: compact_json(instance_json(i)))
         services = b",".join(
-            _json_bytes(name) + b":[" + b",".join(instances) + b"]"
+            compact_json(name) + b":[" + b",".join(instances) + b"]"
             for name, instances in fragments.of(snapshot.services).items()
         )
         return b'{"services":{' + services + b"}}"
@@ -81,7 +88,7 @@ def get_service(name: str) -> Response:
 
     def render(snapshot: Snapshot) -> bytes:
         instances = [instance_json(instance) for instance in snapshot.services.get(service, [])]
-        return _json_bytes({"name": service, "instances": instances})
+        return compact_json({"name": service, "instances": instances})
 
     return shared_answer(watched_answer(request.args, service, render))
 
@@ -154,10 +161,6 @@ def _json_body() -> object:
 
 def _lease_answer(instance: Instance) -> dict[str, object]:
     return lease_json(instance, instance.lease_seconds or current_settings().lease_ttl_seconds)
-
-
-def _json_bytes(body: object) -> bytes:
-    return current_app.json.dumps(body, separators=(",", ":")).encode()
 
 
 def shared_answer(answer: Answer, mimetype: str = "application/json") -> Response:

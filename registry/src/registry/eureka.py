@@ -22,7 +22,6 @@ from flask import Blueprint, Response, request
 from flask.typing import ResponseReturnValue
 
 from polyshop_common.problems import Problem
-from registry.answers import Answer
 from registry.api import renew_lease, shared_answer, store_registration
 from registry.auth import credential_required, owner_for
 from registry.context import current_answers, current_rules, current_store
@@ -162,7 +161,7 @@ def _shared(name: str, build: Callable[[str], bytes]) -> Response:
     def render() -> tuple[int, bytes]:
         return store.index, build(mimetype)
 
-    answer: Answer = current_answers().answer((name, mimetype), store.index, render)
+    answer = current_answers().answer((name, mimetype), store.index, render, store.renewals)
     return shared_answer(answer, mimetype)
 
 

@@ -12,7 +12,6 @@ instance is listed as UP (the registry lists only live instances).
 
 from __future__ import annotations
 
-import json
 import re
 import xml.etree.ElementTree as ElementTree
 from dataclasses import dataclass
@@ -22,6 +21,7 @@ import defusedxml.ElementTree as SafeElementTree
 from defusedxml import DefusedXmlException
 
 from registry.models import Instance
+from registry.serialize import compact_json
 
 XML, JSON = "application/xml", "application/json"
 XML_DECLARATION = b'<?xml version="1.0" encoding="UTF-8"?>'
@@ -96,9 +96,9 @@ def applications(index: int, up: int, apps: dict[str, list[bytes]], mimetype: st
         )
         return XML_DECLARATION + b"<applications>" + head.encode() + body + b"</applications>"
     versions = {"versions__delta": str(index), "apps__hashcode": hashcode}
-    head = b'{"applications":' + _json(versions)[:-1] + b',"application":['
+    head = b'{"applications":' + compact_json(versions)[:-1] + b',"application":['
     body = b",".join(
-        b'{"name":' + _json(name) + b',"instance":[' + b",".join(docs) + b"]}"
+        b'{"name":' + compact_json(name) + b',"instance":[' + b",".join(docs) + b"]}"
         for name, docs in apps.items()
     )
     return head + body + b"]}}"
@@ -106,16 +106,12 @@ def applications(index: int, up: int, apps: dict[str, list[bytes]], mimetype: st
 
 def instance_bytes(doc: dict[str, Any], mimetype: str) -> bytes:
     """One instance doc as an element of `applications`: `<instance>` in XML."""
-    return to_xml({"instance": doc}, declaration=False) if mimetype == XML else _json(doc)
+    return to_xml({"instance": doc}, declaration=False) if mimetype == XML else compact_json(doc)
 
 
 def encode(root: dict[str, Any], mimetype: str) -> bytes:
     """A one-key document (`{"instance": ...}`) as JSON or XML."""
-    return to_xml(root) if mimetype == XML else _json(root)
-
-
-def _json(value: Any) -> bytes:
-    return json.dumps(value, separators=(",", ":")).encode()
+    return to_xml(root) if mimetype == XML else compact_json(root)
 
 
 def to_xml(root: dict[str, Any], declaration: bool = True) -> bytes:
@@ -147,16 +143,16 @@ def from_xml(body: bytes) -> dict[str, Any]:
         root = SafeElementTree.fromstring(body)
     except (ElementTree.ParseError, DefusedXmlException) as error:
         raise NotEurekaXml(str(error)) from None
-    return {root.tag: _as_json(root)}
+    return {root.tag: _ascompact_json(root)}
 
 
-def _as_json(element: ElementTree.Element) -> Any:
+def _ascompact_json(element: ElementTree.Element) -> Any:
     children = list(element)
     if not children and not element.attrib:
         return (element.text or "").strip()
     doc: dict[str, Any] = {f"@{name}": value for name, value in element.attrib.items()}
     for child in children:
-        doc[child.tag] = _as_json(child)
+        doc[child.tag] = _ascompact_json(child)
     if not children:
         doc["$"] = (element.text or "").strip()
     return doc

@@ -12,7 +12,6 @@ errors are answered in one place: the views of api.py and eureka.py.
 
 from __future__ import annotations
 
-import json
 import re
 import time
 from collections.abc import Callable, Iterable
@@ -26,7 +25,7 @@ from registry.auth import authenticate
 from registry.context import EXTENSION
 from registry.metrics import HEARTBEATS
 from registry.models import SERVICE_NAME
-from registry.serialize import lease_json
+from registry.serialize import compact_json, lease_json
 from registry.store import NotTheOwner
 
 V1 = re.compile(r"/v1/services/([^/]+)/instances/([^/]+)/heartbeat")
@@ -83,5 +82,5 @@ class HeartbeatFastPath:
         if eureka:
             return self._eureka_route, b""  # Eureka's renewal answers 200 with no body
         ttl = instance.lease_seconds or settings.lease_ttl_seconds
-        body = json.dumps(lease_json(instance, ttl), separators=(",", ":")).encode()
+        body = compact_json(lease_json(instance, ttl))
         return self._v1_route, body

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+import json
 from datetime import UTC, datetime
 from typing import Any
 
@@ -10,8 +12,20 @@ from registry.models import Delta, Eviction, Instance
 
 def iso_time(seconds: float) -> str:
     """Wall-clock seconds as ISO 8601 UTC with milliseconds: 2025-01-31T12:00:00.123Z."""
-    moment = datetime.fromtimestamp(seconds, UTC)
-    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    # Whole reads show three times per instance: the date and time of a
+    # whole second are made once (a third of the cost of a whole read).
+    whole, micros = divmod(round(seconds * 1_000_000), 1_000_000)
+    return f"{_whole_second(whole)}.{micros // 1000:03d}Z"
+
+
+@functools.lru_cache(maxsize=1024)
+def _whole_second(seconds: int) -> str:
+    return datetime.fromtimestamp(seconds, UTC).strftime("%Y-%m-%dT%H:%M:%S")
+
+
+def compact_json(value: Any) -> bytes:
+    """JSON without spaces, as every shared answer is sent."""
+    return json.dumps(value, separators=(",", ":")).encode()
 
 
 def seconds(value: float) -> int | float:

@@ -83,6 +83,7 @@ class Store:
         # No lease ends before this (monotonic seconds): a sweep before it
         # need not look at every instance. Renewals only move deadlines later.
         self._earliest_deadline = float("inf")
+        self._renewals = 0  # leases given or renewed: reads show their times
         self._evictions: deque[Eviction] = deque(maxlen=history)
         # Each change, the newest at index _index.
         self._changes: deque[Change] = deque(maxlen=changes)
@@ -223,6 +224,12 @@ class Store:
             return self._index
 
     @property
+    def renewals(self) -> int:
+        """How many leases were given or renewed: lease times changed if it moved."""
+        with self._changed:
+            return self._renewals
+
+    @property
     def watchers(self) -> int:
         """How many long polls are waiting right now."""
         with self._changed:
@@ -282,6 +289,7 @@ class Store:
         ttl = self.lease_ttl_seconds if seconds is None else seconds
         now, deadline = self._wall_clock(), self._clock() + ttl
         self._earliest_deadline = min(self._earliest_deadline, deadline)
+        self._renewals += 1
         return Lease(last_heartbeat_at=now, expires_at=now + ttl, deadline=deadline)
 
     def _remove(self, service: str, instance_id: str) -> Instance | None:

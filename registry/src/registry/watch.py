@@ -74,7 +74,7 @@ def watched_answer(
         snapshot = store.snapshot() if service is None else store.service_snapshot(service)
         return snapshot.index, render(snapshot)
 
-    return current_answers().answer(service, index, build)
+    return current_answers().answer(service, index, build, store.renewals)
 
 
 def watched_delta(args: Mapping[str, str], render: Callable[[Delta], bytes]) -> Answer:
@@ -91,7 +91,7 @@ def watched_delta(args: Mapping[str, str], render: Callable[[Delta], bytes]) -> 
             raise _changes_not_kept(since)
         return delta.index, render(delta)
 
-    return current_answers().answer(("since", since), index, build)
+    return current_answers().answer(("since", since), index, build, store.renewals)
 
 
 def _waited(watch: Watch) -> int:

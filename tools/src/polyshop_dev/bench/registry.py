@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import os
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -104,7 +105,7 @@ async def _measure(base: str, pgid: int, auth: dict[str, str]) -> RegistryResult
         for rate in STEPS:
             step = await _heartbeat_step(session, base, ids, rate, pgid, auth)
             steps.append(step)
-            print(_describe(step), flush=True)
+            print(f"registry: {describe(step)}", flush=True)
             if not step.sustained and rate >= INSTANCES / HEARTBEAT_SECONDS:
                 break  # past the target rate and past what the registry sustains
     return RegistryResult(register_seconds, registered, memory, steps)
@@ -142,17 +143,33 @@ async def _heartbeat_step(
     pgid: int,
     auth: dict[str, str],
 ) -> Step:
-    async def beat(index: int) -> tuple[int, None]:
+    def url(index: int) -> str:
         service, instance_id = ids[index % len(ids)]
-        url = f"{base}/v1/services/{service}/instances/{instance_id}/heartbeat"
-        async with session.put(url, headers=auth) as answer:
+        return f"{base}/v1/services/{service}/instances/{instance_id}/heartbeat"
+
+    return await heartbeat_step(session, url, rate, pgid, auth)
+
+
+async def heartbeat_step(
+    session: aiohttp.ClientSession,
+    url: Callable[[int], str],
+    rate: int,
+    pgid: int,
+    headers: dict[str, str],
+    seconds: float = STEP_SECONDS,
+) -> Step:
+    """Heartbeats to `url(i)` for the i-th, open-loop at `rate` a second;
+    the CPU of the load generator and of the registry (process group `pgid`)."""
+
+    async def beat(index: int) -> tuple[int, None]:
+        async with session.put(url(index), headers=headers) as answer:
             await answer.read()
             return answer.status, None
 
     loadavg = os.getloadavg()[0]
     client_before, registry_before = time.process_time(), procs.cpu_seconds(pgid)
     began = time.monotonic()
-    run = await open_loop(beat, rate, STEP_SECONDS)
+    run = await open_loop(beat, rate, seconds)
     wall = time.monotonic() - began
     return Step(
         run,
@@ -162,10 +179,10 @@ async def _heartbeat_step(
     )
 
 
-def _describe(step: Step) -> str:
+def describe(step: Step) -> str:
     run = step.run
     return (
-        f"registry: {run.rate:>5,.0f} heartbeats/s offered, {run.achieved(200):>7,.0f}/s answered "
+        f"{run.rate:>5,.0f} heartbeats/s offered, {run.achieved(200):>7,.0f}/s answered "
         f"200, p50 {step.p50_ms:.1f} ms, p99 {step.p99_ms:.1f} ms, dropped {run.dropped}, "
         f"registry CPU {step.registry_cpu:.0%}, generator CPU {step.client_cpu:.0%}"
         f"{'' if step.sustained else '  (not sustained)'}"
