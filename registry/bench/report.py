@@ -191,8 +191,11 @@ METHOD = [
     "gzip), as the shop's clients watch; one registration wakes them. Eureka has no "
     "long poll: its clients ask for the delta every 30 s.",
     "- **A new instance**: polyshop's reader long-polls the service; Eureka's asks for "
-    "the application every 50 ms, so the figure is the server's own delay (its read "
-    "cache), not a client's 30 s fetch interval.",
+    "the delta (`/eureka/apps/delta`, what a running stock client fetches) every 50 ms, "
+    "so the figure is the server's own delay: its read-only response cache, refreshed "
+    "every 30 s by default (anywhere from 0 to 30 s, by where the registration falls in "
+    "that cycle), off when tuned. A stock client adds up to its fetch interval, 30 s by "
+    "default.",
     f"- **A silent instance**: registered asking for the default lease (polyshop 15 s, "
     f"Eureka 90 s; tuned 15 s) while the 10,000 others renew at {DESIGN_RATE:,}/s; the "
     "time until a read of its service no longer lists it. Eureka waits about twice the "
