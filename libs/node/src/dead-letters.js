@@ -281,10 +281,11 @@ export class DeadLetters {
     if (wanted.size === 0) return [];
     const groupId = `polyshop-dead-letters-${randomUUID()}`;
     // Joining a new group meets "coordinator loading" on a broker that just
-    // started (its offsets topic is still being read): retried for about 9 s
-    // before the read gives up.
+    // started (its offsets topic is still being read), and kafkajs does not
+    // retry a join that meets it: the consumer starts again instead, until
+    // the read's own deadline (timeoutMs without a batch) gives up.
     const consumer = this.#kafka.consumer({
-      groupId, maxWaitTimeInMs: 250, retry: { retries: 5, restartOnFailure: async () => false },
+      groupId, maxWaitTimeInMs: 250, retry: { retries: 5, restartOnFailure: async () => true },
     });
     const records = new Map();
     try {
@@ -347,9 +348,12 @@ function readUntilEnds(consumer, wanted, records, timeoutMs) {
       clearTimeout(timer);
       return error ? reject(error) : resolve();
     };
-    consumer.on(consumer.events.CRASH, ({ payload }) => finish(new KafkaUnavailable(
-      `reading ${[...left]} failed: ${payload.error.message}`, { cause: payload.error },
-    )));
+    consumer.on(consumer.events.CRASH, ({ payload }) => {
+      if (payload.restart) return; // a retriable error: kafkajs starts the consumer again
+      finish(new KafkaUnavailable(
+        `reading ${[...left]} failed: ${payload.error.message}`, { cause: payload.error },
+      ));
+    });
     // Seeking as the group is joined comes before the first fetch.
     consumer.on(consumer.events.GROUP_JOIN, () => {
       for (const { topic, partition, start } of wanted.values()) {
