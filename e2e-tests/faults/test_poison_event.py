@@ -127,23 +127,29 @@ class Run:
     load: Load | None = None
     placed: dict[str, str] = field(default_factory=dict)
     stock_before: dict[str, dict] = field(default_factory=dict)
+    # The last log lines of each group behind at the deadline, for its report.
+    behind_logs: dict[str, str] = field(default_factory=dict)
 
     def passed(self, poison: Poison, group: str) -> bool:
         partition, offset = self.sent[poison.key]
         return self.committed.get((group, poison.topic, partition), -1) > offset
 
     def all_passed(self) -> bool:
-        return all(
-            self.passed(poison, group)
+        return not self.behind()
+
+    def behind(self) -> set[str]:
+        return {
+            group
             for poison in self.poisons.values()
             for group in READERS[poison.topic]
-        )
+            if not self.passed(poison, group)
+        }
 
 
 @pytest.fixture(scope="module")
 def run(shop: FaultShop) -> Run:
     """Orders flowing; every poison sent into both topics; then, once every
-    reading group has committed past them all (or 30 s on), the dead letters."""
+    reading group has committed past them all (or 60 s on), the dead letters."""
     settle(shop)
     done = Run({case: make_poison(*case) for case in CASES}, stock_before=stock(shop))
     groups = {group for readers in READERS.values() for group in readers}
@@ -158,7 +164,8 @@ def run(shop: FaultShop) -> Run:
 
         # Who is behind, if anyone, each case says for its own poison.
         with contextlib.suppress(AssertionError):
-            poll(caught_up, 30, interval=0.2, what="every group moved past every poison")
+            poll(caught_up, 60, interval=0.2, what="every group moved past every poison")
+        done.behind_logs = {group: log_tail(shop, group) for group in done.behind()}
         load.wait_for(20, timeout=20)  # the load still flows after them
     done.load, done.placed = load, shop.remember(load)
     keys = {poison.key for poison in done.poisons.values()}
@@ -184,7 +191,8 @@ def test_a_poison_is_dead_lettered_once_per_group_it_poisons_and_passed_by_all(r
         # Digests: a diff of a value of 1 MiB would drown the report.
         assert (letter.key, sha256(letter.value)) == (poison.key, sha256(poison.value))
     behind = [group for group in READERS[topic] if not run.passed(poison, group)]
-    assert behind == [], f"not committed past {topic}/{partition}/{offset}"
+    logs = "\n".join(run.behind_logs.get(group, "") for group in behind)
+    assert behind == [], f"not committed past {topic}/{partition}/{offset}; their logs:\n{logs}"
 
 
 def test_the_poisons_are_the_sizes_they_claim():
@@ -202,6 +210,15 @@ def test_the_orders_placed_among_the_poisons_all_finish(shop, run):
 
 def sha256(value: bytes | None) -> str:
     return hashlib.sha256(value or b"").hexdigest()
+
+
+def log_tail(shop: FaultShop, group: str, lines: int = 40) -> str:
+    """The last lines of the logs of the pieces that read as `group`."""
+    tails = []
+    for path in sorted(shop.stack.log_dir.glob(f"{group}*.log")):
+        text = path.read_text(errors="replace").splitlines()[-lines:]
+        tails.append(f"--- {path.name}\n" + "\n".join(text))
+    return "\n".join(tails)
 
 
 def headers_of(record) -> dict[str, str]:

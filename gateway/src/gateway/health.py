@@ -1,7 +1,8 @@
 """Health endpoints for process managers and load balancers in front.
 
-`/healthz`: the process answers. `/readyz`: discovery has heard from the
-registry at least once, so the gateway can route; `503` before that.
+`/livez` (and `/healthz`, its older name): the process answers. `/readyz`:
+discovery has heard from the registry at least once, so the gateway can
+route; `503` before that.
 """
 
 from __future__ import annotations
@@ -21,8 +22,9 @@ def register_health(app: Flask, discovery: Any) -> None:
     app.register_blueprint(bp)
 
 
+@bp.get("/livez")
 @bp.get("/healthz")
-def healthz() -> dict[str, str]:
+def livez() -> dict[str, str]:
     return {"status": "ok"}
 
 

@@ -29,6 +29,7 @@ API_PREFIX = "/api"
 # and its own endpoints. A route outside /api never gets these paths.
 GATEWAY_PATHS = (
     API_PREFIX,
+    "/livez",
     "/healthz",
     "/readyz",
     "/auth",

@@ -89,6 +89,7 @@ def test_streams_the_storefronts_server_sent_events_as_they_come(gateway, storef
     ("method", "path", "status", "content_type"),
     [
         ("GET", "/healthz", 200, "application/json"),
+        ("GET", "/livez", 200, "application/json"),
         ("GET", "/readyz", 200, "application/json"),
         ("GET", "/gateway/status", 200, "application/json"),
         ("GET", "/api/unknown", 404, PROBLEM),

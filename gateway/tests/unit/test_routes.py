@@ -70,6 +70,7 @@ STOREFRONT_TABLE = RouteTable(
         ("/api/unknown", None),
         ("/api", None),
         ("/healthz", None),
+        ("/livez", None),
         ("/readyz", None),
         ("/auth/token", None),
         ("/gateway/status", None),

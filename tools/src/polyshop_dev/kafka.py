@@ -164,15 +164,18 @@ def topic_names() -> list[str]:
     return [t + suffix for t in spec["topics"] for suffix in suffixes] + [spec["redrive_topic"]]
 
 
-def ensure_topics(bootstrap: str) -> list[str]:
-    """Create the topics of the contract (topic_names); topics that exist
-    already are left as they are."""
+def ensure_topics(bootstrap: str, replicas: int = 1, min_insync: int | None = None) -> list[str]:
+    """Create the topics of the contract (topic_names), `replicas` copies of
+    each, `min_insync` of which must hold a record before an acks=all
+    producer hears it is written; topics that exist already are left as
+    they are."""
     spec = json.loads((CONTRACTS / "topics.json").read_text())
     admin = KafkaAdminClient(bootstrap_servers=bootstrap, request_timeout_ms=10000)
+    shared = {"min.insync.replicas": str(min_insync)} if min_insync else {}
 
     def new(name: str) -> NewTopic:
-        configs = {"cleanup.policy": "compact"} if name == spec["redrive_topic"] else {}
-        return NewTopic(name, spec["partitions"], 1, topic_configs=configs)
+        compacted = {"cleanup.policy": "compact"} if name == spec["redrive_topic"] else {}
+        return NewTopic(name, spec["partitions"], replicas, topic_configs=shared | compacted)
 
     try:
         missing = set(topic_names()) - set(admin.list_topics())
@@ -237,6 +240,17 @@ def main(argv: list[str] | None = None) -> int:
     topics.add_argument(
         "--bootstrap", default=os.environ.get("KAFKA_BOOTSTRAP_SERVERS", "127.0.0.1:9092")
     )
+    # The brokers' own settings by default (deploy/kubernetes gives both the same).
+    topics.add_argument(
+        "--replication-factor",
+        type=int,
+        default=int(os.environ.get("KAFKA_DEFAULT_REPLICATION_FACTOR", "1")),
+    )
+    topics.add_argument(
+        "--min-insync-replicas",
+        type=int,
+        default=int(os.environ.get("KAFKA_MIN_INSYNC_REPLICAS", "0")) or None,
+    )
     sub.add_parser("fetch", help="download the broker's jars")
     sub.add_parser("archive", help="record the classes a broker loads, for faster starts")
     args = parser.parse_args(argv)
@@ -246,7 +260,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "archive":
         return _archive()
     if args.command == "topics":
-        print("created:", ", ".join(ensure_topics(args.bootstrap)) or "nothing, all exist")
+        made = ensure_topics(args.bootstrap, args.replication_factor, args.min_insync_replicas)
+        print("created:", ", ".join(made) or "nothing, all exist")
         return 0
     if os.environ.get("KAFKA_BOOTSTRAP_SERVERS"):
         print("KAFKA_BOOTSTRAP_SERVERS is set: use that broker; none started.")
