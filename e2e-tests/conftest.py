@@ -17,17 +17,11 @@ from opentelemetry.propagators.composite import CompositePropagator
 from playwright.sync_api import Browser, Page, sync_playwright
 
 from polyshop_dev import secrets
-from polyshop_dev.paths import ROOT
 from polyshop_dev.pieces import SECRETS_DIR, free_port, registry_piece
 from polyshop_dev.stack import Running, Stack
-from support import AGENT_SERVICES, LEASE_TTL, agent_piece
+from support import AGENT_SERVICES, AGENTS, LEASE_TTL, agent_piece
 from support.browser import launch
 from support.shop import Customer
-
-AGENTS = {
-    "python": [str(ROOT / ".venv" / "bin" / "python"), "e2e-tests/agents/python_agent.py"],
-    "node": ["node", "e2e-tests/agents/node-agent.mjs"],
-}
 
 
 @pytest.fixture(autouse=True, scope="module")

@@ -33,7 +33,7 @@ function sendJson(res, status, payload) {
   res.end(JSON.stringify(payload));
 }
 
-function createServer({ registration, discovery }) {
+function createServer({ registration, discovery, service }) {
   return http.createServer((req, res) => {
     const { pathname } = new URL(req.url, 'http://agent');
     const discover = pathname.match(/^\/discover\/([^/]+)$/);
@@ -43,6 +43,10 @@ function createServer({ registration, discovery }) {
     }
     if (req.method === 'GET' && pathname === '/livez') {
       return sendJson(res, 200, { status: 'ok', registered: registration.isRegistered });
+    }
+    // What a gateway routing to this service reaches (it strips /api).
+    if (req.method === 'GET' && pathname === `/${service}`) {
+      return sendJson(res, 200, { instance: registration.instanceId, client: 'node-agent' });
     }
     return sendJson(res, 404, { error: 'not found' });
   });
@@ -56,7 +60,7 @@ async function main() {
     api, service: config.service, host: '127.0.0.1', port: config.port, logger,
   });
   const discovery = createDiscovery({ api, waitSeconds: 10, logger });
-  const server = createServer({ registration, discovery });
+  const server = createServer({ registration, discovery, service: config.service });
 
   // Deregister first, so no caller is sent to a port that is closing.
   onShutdown(async () => {

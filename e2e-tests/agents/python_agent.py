@@ -26,6 +26,11 @@ def create_app(registration: Registration, discovery: Discovery) -> Flask:
     def livez():
         return jsonify(status="ok", registered=registration.registered)
 
+    # What a gateway routing to this service reaches (it strips /api).
+    @app.get(f"/{registration.service}")
+    def whoami():
+        return jsonify(instance=registration.instance_id, client="python-agent")
+
     return app
 
 

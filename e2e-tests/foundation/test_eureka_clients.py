@@ -19,12 +19,11 @@ from urllib.parse import urlsplit
 import pytest
 import requests
 
-from polyshop_common.signing import SigningKey
 from polyshop_dev import secrets
 from polyshop_dev.paths import ROOT
-from polyshop_dev.pieces import free_port, gateway_piece
+from polyshop_dev.pieces import free_port
 from polyshop_dev.stack import Running, Stack
-from support import agent_piece, discovered_ids, instance_id, poll
+from support import agent_piece, discovered_ids, instance_id, poll, start_gateway_to
 from support.spring import spring_agent_piece
 
 # The service each stock client registers as; each has a registry credential.
@@ -45,22 +44,7 @@ START_SECONDS = 90  # the Spring agent's JVM, on a busy machine
 @pytest.fixture
 def gateway(stack: Stack, registry_url: str, tmp_path: Path) -> str:
     """A gateway whose only routes lead to the stock clients' services."""
-    port = free_port()
-    routes = "\n".join(
-        f"  - {{prefix: /api/{service}, service: {service}, auth: false}}"
-        for service in SERVICES.values()
-    )
-    (tmp_path / "routes.yaml").write_text(f"defaults: {{rate_limit: null}}\nroutes:\n{routes}\n")
-    (tmp_path / "signing-key.pem").write_bytes(SigningKey.generate().pem())
-    env = {
-        "POLYSHOP_MODE": "development",
-        "REGISTRY_URL": registry_url,
-        "AUTH_ISSUER": f"http://127.0.0.1:{port}",
-        "JWT_SIGNING_KEY_FILE": str(tmp_path / "signing-key.pem"),
-        "GATEWAY_ROUTES_FILE": str(tmp_path / "routes.yaml"),
-    }
-    stack.start(gateway_piece(port, env, free_port()))
-    return f"http://127.0.0.1:{port}"
+    return start_gateway_to(stack, registry_url, tmp_path, list(SERVICES.values()))
 
 
 @pytest.fixture

@@ -144,6 +144,7 @@ ELSEWHERE = {
     "gateway/signing-key.pem",
     "gateway/clients.json",
     "registry/credentials.json",
+    "registry/peer-token",
     # ADRs 0010 and 0011 name modules by their package (gateway/src/gateway/),
     # as they name `catalog/app.py`.
     "gateway/app.py",

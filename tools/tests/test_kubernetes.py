@@ -217,3 +217,59 @@ def test_the_schemas_refuse_a_misspelt_field():
     obj = copy.deepcopy(GOOD)
     obj["spec"]["template"]["spec"]["containers"][0]["imagePullPolcy"] = "Always"
     assert len(schema_errors([obj])) == 1
+
+
+def config(objects: list[dict], name: str) -> dict[str, str]:
+    """The data of the generated ConfigMap `name` (kustomize adds a hash to its name)."""
+    [data] = [
+        o["data"]
+        for o in objects
+        if o["kind"] == "ConfigMap" and o["metadata"]["name"].rsplit("-", 1)[0] == name
+    ]
+    return data
+
+
+def test_the_kafka_quorum_names_every_broker_and_no_more(overlay):
+    _, objects = overlay
+    brokers = objects_of(objects, "StatefulSet")["kafka"]["spec"]["replicas"]
+    kafka = config(objects, "kafka")
+    voters = kafka["KAFKA_CONTROLLER_QUORUM_VOTERS"].split(",")
+    assert voters == [f"{i}@kafka-{i}.kafka-brokers:9093" for i in range(brokers)]
+    copies = int(kafka["KAFKA_DEFAULT_REPLICATION_FACTOR"])
+    assert copies == brokers
+    assert int(kafka["KAFKA_OFFSETS_TOPIC_REPLICATION_FACTOR"]) == copies
+    # One broker lost still leaves enough copies to acknowledge a write.
+    assert int(kafka["KAFKA_MIN_INSYNC_REPLICAS"]) == max(copies - 1, 1)
+
+
+def test_every_registry_address_the_clients_know_is_a_registry_pod(overlay):
+    _, objects = overlay
+    registries = objects_of(objects, "StatefulSet")["registry"]["spec"]["replicas"]
+    addresses = config(objects, "shop")["REGISTRY_URL"].split(",")
+    pods = [f"http://registry-{i}.registry-peers:8761" for i in range(registries)]
+    assert addresses in (pods, ["http://registry:8761"])
+
+
+def test_ha_has_no_single_point_among_the_pieces_without_a_database():
+    objects = build(DEPLOY / "overlays" / "ha")
+    stateful = objects_of(objects, "StatefulSet")
+    replicated = {
+        "gateway": objects_of(objects, "Deployment")["gateway"],
+        "registry": stateful["registry"],
+        "kafka": stateful["kafka"],
+    }
+    budgets = {
+        b["spec"]["selector"]["matchLabels"]["app.kubernetes.io/name"]
+        for b in objects_of(objects, "PodDisruptionBudget").values()
+    }
+    for name, workload in replicated.items():
+        assert workload["spec"]["replicas"] >= 2, name
+        assert name in budgets, name
+        anti = workload["spec"]["template"]["spec"]["affinity"]["podAntiAffinity"]
+        assert name in json.dumps(anti), name
+    # Registries side by side know each other: the same list as the clients.
+    env = {e["name"]: e for e in main_container(stateful["registry"])["env"]}
+    assert env["REGISTRY_PEERS"]["valueFrom"]["configMapKeyRef"]["key"] == "REGISTRY_URL"
+    [autoscaler] = objects_of(objects, "HorizontalPodAutoscaler").values()
+    assert autoscaler["spec"]["scaleTargetRef"]["name"] == "gateway"
+    assert autoscaler["spec"]["minReplicas"] >= 2

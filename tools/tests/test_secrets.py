@@ -43,4 +43,5 @@ def test_the_shell_lines_for_a_piece_started_alone(tmp_path):
     assert lines == [
         "export POLYSHOP_MODE=development",
         f"export REGISTRY_CREDENTIALS_FILE={tmp_path / 'registry' / 'credentials.json'}",
+        f"export REGISTRY_PEER_TOKEN_FILE={tmp_path / 'registry' / 'peer-token'}",
     ]

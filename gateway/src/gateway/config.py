@@ -26,6 +26,7 @@ from polyshop_common.settings import (
     no_spaces,
     port,
     seconds,
+    urls,
 )
 from polyshop_common.signing import Clients, SigningKey
 from polyshop_common.token_rules import RULES
@@ -72,7 +73,7 @@ class Config:
             port=env.read("PORT", port, 8080),
             host=env.read("HOST", no_spaces, "127.0.0.1"),
             metrics_port=env.read("METRICS_PORT", port, 9464),
-            registry_url=env.read("REGISTRY_URL", str, "http://127.0.0.1:8761"),
+            registry_url=env.read("REGISTRY_URL", urls, "http://127.0.0.1:8761"),
             issuer=env.issuer(),
             signing_key=_signing_key(env),
             clients=Clients.from_json(_file(env, "AUTH_CLIENTS_FILE", '{"clients": []}')),

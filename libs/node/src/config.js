@@ -74,7 +74,7 @@ export function readServiceConfig(env, { service, defaultPort, callsServices = f
     port: attempt('PORT', () => port(read('PORT', String(defaultPort)))),
     host,
     advertisedHost: read('ADVERTISED_HOST', defaultAdvertised(host)),
-    registryUrl: attempt('REGISTRY_URL', () => httpUrl(read('REGISTRY_URL', DEFAULT_REGISTRY))),
+    registryUrl: attempt('REGISTRY_URL', () => httpUrls(read('REGISTRY_URL', DEFAULT_REGISTRY))),
     registryToken: secret('REGISTRY_TOKEN', true),
     authIssuer: attempt('AUTH_ISSUER', () => issuerUrl(read('AUTH_ISSUER'), development)),
     authClientSecret: secret('AUTH_CLIENT_SECRET', callsServices),
@@ -163,6 +163,11 @@ function httpUrl(value) {
     throw new Error(`"${value}" is not an http(s) URL`);
   }
   return value.replace(/\/+$/, '');
+}
+
+/** One URL, or several separated by commas (registries side by side), each checked. */
+function httpUrls(value) {
+  return value.split(',').map((url) => httpUrl(url.trim())).join(',');
 }
 
 // The issuer is the tokens' `iss`: a default elsewhere than on a developer's

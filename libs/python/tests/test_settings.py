@@ -65,6 +65,13 @@ def test_listening_on_every_interface_advertises_the_host_name(wildcard):
     assert shared({"HOST": wildcard})["advertised_host"] == socket.gethostname()
 
 
+def test_several_registries_are_given_separated_by_commas_each_one_checked():
+    both = shared({"REGISTRY_URL": "http://registry-0:8761/, http://registry-1:8761"})
+    assert both["registry_url"] == "http://registry-0:8761,http://registry-1:8761"
+    with pytest.raises(ConfigError, match="REGISTRY_URL"):
+        shared({"REGISTRY_URL": "http://registry-0:8761,registry-1:8761"})
+
+
 def test_an_advertised_host_in_the_environment_wins():
     values = shared({"HOST": "0.0.0.0", "ADVERTISED_HOST": "orders-2"})
     assert values["advertised_host"] == "orders-2"

@@ -12,11 +12,12 @@ from polyshop_common import faults
 from polyshop_common.logs import configure_logging
 from polyshop_common.problems import problem_response, register_problem_handlers
 from polyshop_common.settings import announce_mode
-from registry import api, context, dashboard, eureka, health
+from registry import api, context, dashboard, eureka, health, peer_api
 from registry.config import Settings
 from registry.fast_path import HeartbeatFastPath
 from registry.hosts import HostPolicy, Resolve, resolve_addresses
 from registry.metrics import register_metrics
+from registry.peers import Peers
 from registry.reaper import Reaper
 from registry.store import Store
 from registry.validation import Rules
@@ -46,6 +47,8 @@ def create_app(
     if settings.start_reaper:
         start_reaper(app, store, settings.eviction_interval_seconds)
         faults.watch("registry")
+        if settings.peers:
+            start_peers(app, store, settings)
     return app
 
 
@@ -72,6 +75,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(eureka.bp)
     app.register_blueprint(health.bp)
     app.register_blueprint(dashboard.bp)
+    app.register_blueprint(peer_api.bp)
 
 
 def register_errorhandlers(app: Flask) -> None:
@@ -88,6 +92,13 @@ def start_reaper(app: Flask, store: Store, interval_seconds: float) -> None:
     reaper = Reaper(store, interval_seconds)
     reaper.start()
     app.extensions[REAPER_EXTENSION] = reaper
+
+
+def start_peers(app: Flask, store: Store, settings: Settings) -> None:
+    # Replication to the registries beside this one: peers.py.
+    peers = Peers(store, settings.peers, settings.peer_token or "")
+    peers.start()
+    app.extensions[peer_api.PEERS_EXTENSION] = peers
 
 
 def _body_too_large(error: RequestEntityTooLarge) -> Response:

@@ -22,6 +22,7 @@ from polyshop_common.settings import (
     no_spaces,
     port,
     seconds,
+    urls,
 )
 from registry import credentials
 from registry.credentials import Credentials
@@ -52,6 +53,9 @@ class Settings:
     mode: str = PRODUCTION
     start_reaper: bool = True
     testing: bool = False
+    # The registries side by side with this one (peers.py); it may be among them.
+    peers: tuple[str, ...] = ()
+    peer_token: str | None = None  # the token the peers share
 
     @property
     def limits(self) -> Limits:
@@ -96,7 +100,14 @@ class Settings:
             ),
             log_level=env.read("LOG_LEVEL", log_level, cls.log_level),
             mode=env.mode(),
+            peers=env.read("REGISTRY_PEERS", url_list, ()),
+            peer_token=env.secret("REGISTRY_PEER_TOKEN", required=False),
         )
+        if settings.peers and not settings.peer_token:
+            raise ConfigError(
+                "REGISTRY_PEERS names peers, so REGISTRY_PEER_TOKEN (or "
+                "REGISTRY_PEER_TOKEN_FILE) must be set: the token they share"
+            )
         if settings.max_watches >= settings.max_connections:
             # Watchers must never hold every connection: heartbeats need some.
             raise ConfigError(
@@ -104,6 +115,10 @@ class Settings:
                 f"REGISTRY_MAX_CONNECTIONS ({settings.max_connections})"
             )
         return settings
+
+
+def url_list(raw: str) -> tuple[str, ...]:
+    return tuple(urls(raw).split(","))
 
 
 def count(raw: str) -> int:

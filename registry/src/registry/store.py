@@ -14,6 +14,10 @@ still counts as alive.
 
 An instance belongs to the credential that registered it (its `owner`): no
 other may renew, change or remove it. `Limits` bound what the store holds.
+
+Registries that run side by side replicate to each other (peers.py): each
+write made here is told to `on_write`, and what a peer made arrives through
+`adopt`, `renew_adopted` and `drop`, which tell nobody, so nothing echoes.
 """
 
 from __future__ import annotations
@@ -37,6 +41,8 @@ from registry.models import (
 )
 
 Clock = Callable[[], float]
+# What a write did to an instance: "register", "renew" or "remove".
+OnWrite = Callable[[str, str, str], None]
 
 
 class NotTheOwner(Exception):
@@ -94,6 +100,9 @@ class Store:
         # index from before a restart differs from the new one and is answered
         # at once, instead of waiting on an index that means something else.
         self._index = int(wall_clock() * 1000)
+        # Told (kind, service, instance id) of each write made here, under the
+        # lock: it must only take note (peers.Peers.told does).
+        self.on_write: OnWrite | None = None
 
     def register(
         self, service: str, registration: Registration, owner: str
@@ -112,6 +121,7 @@ class Store:
             self._services.setdefault(service, {})[instance.instance_id] = instance
             if known is None or not known.same_listing(instance):
                 self._bump(service, registration.instance_id)
+            self._told("register", service, registration.instance_id)
             return instance, known is None
 
     def heartbeat(self, service: str, instance_id: str, owner: str) -> Instance | None:
@@ -122,6 +132,7 @@ class Store:
                 return None
             renewed = replace(known, lease=self._new_lease(known.lease_seconds))
             self._services[service][instance_id] = renewed
+            self._told("renew", service, instance_id)
             return renewed
 
     def deregister(self, service: str, instance_id: str, owner: str) -> bool:
@@ -130,7 +141,59 @@ class Store:
                 return False
             removed = self._remove(service, instance_id)
             self._bump(service, instance_id, removed)
+            self._told("remove", service, instance_id)
             return True
+
+    def adopt(self, instance: Instance, expires_in: float) -> None:
+        """Hold an instance a peer holds, as the peer does: its owner, its
+        listing, a lease that ends `expires_in` seconds from now. Raises Full
+        as `register` does."""
+        with self._changed:
+            known = self._services.get(instance.service, {}).get(instance.instance_id)
+            if known is None:
+                self._check_room(instance.service)
+                self._count += 1
+            now, deadline = self._wall_clock(), self._clock() + expires_in
+            self._earliest_deadline = min(self._earliest_deadline, deadline)
+            self._renewals += 1
+            lease = Lease(last_heartbeat_at=now, expires_at=now + expires_in, deadline=deadline)
+            adopted = replace(instance, lease=lease)
+            self._services.setdefault(instance.service, {})[instance.instance_id] = adopted
+            if known is None or not known.same_listing(adopted):
+                self._bump(instance.service, instance.instance_id)
+
+    def renew_adopted(self, service: str, instance_id: str) -> bool:
+        """Renew a lease a peer renewed; False if this registry does not know it."""
+        with self._changed:
+            known = self._services.get(service, {}).get(instance_id)
+            if known is None:
+                return False
+            renewed = replace(known, lease=self._new_lease(known.lease_seconds))
+            self._services[service][instance_id] = renewed
+            return True
+
+    def drop(self, service: str, instance_id: str) -> None:
+        """Remove an instance that left through a peer."""
+        with self._changed:
+            if (removed := self._remove(service, instance_id)) is not None:
+                self._bump(service, instance_id, removed)
+
+    def held(self, service: str, instance_id: str) -> tuple[Instance, float] | None:
+        """The instance and the seconds left of its lease, if it is live."""
+        with self._changed:
+            known = self._services.get(service, {}).get(instance_id)
+            return None if known is None else (known, max(known.lease.deadline - self._clock(), 0))
+
+    def leases(self) -> list[tuple[Instance, float]]:
+        """Every live instance and the seconds left of its lease: what a peer
+        that starts, or comes back, is sent."""
+        with self._changed:
+            now = self._clock()
+            return [
+                (instance, max(instance.lease.deadline - now, 0.0))
+                for instances in self._services.values()
+                for instance in instances.values()
+            ]
 
     def evict_expired(self) -> list[Eviction]:
         """End every lease that was not renewed in time; return what was evicted."""
@@ -258,6 +321,10 @@ class Store:
         with self._changed:
             self._released = True
             self._changed.notify_all()
+
+    def _told(self, kind: str, service: str, instance_id: str) -> None:
+        if self.on_write is not None:
+            self.on_write(kind, service, instance_id)
 
     def _owned(self, service: str, instance_id: str, owner: str) -> Instance | None:
         """The known instance, if any, once sure that `owner` registered it."""

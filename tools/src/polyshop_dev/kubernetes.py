@@ -32,7 +32,7 @@ from polyshop_dev import secrets as shop_secrets
 from polyshop_dev.paths import CACHE, ROOT, RUN
 
 DEPLOY = ROOT / "deploy" / "kubernetes"
-OVERLAYS = ("dev",)
+OVERLAYS = ("dev", "ha")
 KUSTOMIZE = "sigs.k8s.io/kustomize/kustomize/v5@v5.7.1"
 # The oldest Kubernetes the manifests are for: its schemas check them.
 KUBERNETES_VERSION = "1.33.0"

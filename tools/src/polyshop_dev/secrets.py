@@ -8,6 +8,7 @@ writes, once (files that exist are kept, so `make up` keeps its secrets per
 checkout):
 
     DIR/registry/credentials.json     SHA-256 of each piece's registry token
+    DIR/registry/peer-token           the token registries side by side share
     DIR/gateway/signing-key.pem       the issuer's Ed25519 private key
     DIR/gateway/clients.json          SHA-256 of each client secret, and its callees
     DIR/<service>/registry-token      each service's own registry credential
@@ -84,6 +85,7 @@ def generate(folder: Path, extra_registrants: dict[str, list[str]] | None = None
             ]
         },
     )
+    _secret(folder / "registry" / "peer-token")
     for name in STOREFRONT_SECRETS:
         _secret(folder / "storefront" / name)
     return folder
@@ -95,6 +97,7 @@ def piece_env(piece: str, folder: Path) -> dict[str, str]:
     env = {}
     if piece == "registry":
         env["REGISTRY_CREDENTIALS_FILE"] = str(own / "credentials.json")
+        env["REGISTRY_PEER_TOKEN_FILE"] = str(own / "peer-token")
     elif piece == "gateway":
         env["JWT_SIGNING_KEY_FILE"] = str(own / "signing-key.pem")
         env["AUTH_CLIENTS_FILE"] = str(own / "clients.json")

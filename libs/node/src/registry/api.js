@@ -5,6 +5,10 @@
  * what a failure means for them. Two kinds of failure reach them:
  * - the registry answered with an error status → `RegistryError` (`.status`);
  * - it did not answer (refused, reset, timed out) → the network error itself.
+ *
+ * With registries side by side (`baseUrl` naming several, separated by
+ * commas), a call the current one cannot answer goes to the next, as in
+ * Python.
  */
 import { untraced } from '../telemetry.js';
 
@@ -21,12 +25,14 @@ export class RegistryError extends Error {
 export class RegistryApi {
   /**
    * @param {object} options
-   * @param {string} options.baseUrl e.g. http://127.0.0.1:8761
+   * @param {string} options.baseUrl e.g. http://127.0.0.1:8761, or several separated by commas
    * @param {string} [options.token] bearer token for writes; reads are open
    * @param {number} [options.timeoutMs] bound on every call (a long poll gets its wait on top)
    */
   constructor({ baseUrl, token, timeoutMs = 5000 }) {
-    this.baseUrl = baseUrl.replace(/\/+$/, '');
+    // Calls go to the first registry that answers, and stay with it while it does.
+    this.baseUrls = baseUrl.split(',').map((url) => url.trim().replace(/\/+$/, '')).filter(Boolean);
+    this.baseUrl = this.baseUrls[0];
     this.timeoutMs = timeoutMs;
     this.token = token;
   }
@@ -75,8 +81,11 @@ export class RegistryApi {
     const query = new URLSearchParams({ since: String(index), wait: String(waitSeconds) });
     const timeoutMs = this.timeoutMs + waitSeconds * 1000;
     let response;
+    // An index is one registry's own: another's could name other changes.
+    // Asked only of the registry that gave it; after an error the caller
+    // reads the whole list again, from whichever registry answers.
     try {
-      response = await this.#call('GET', `/v1/services?${query}`, { timeoutMs, signal });
+      response = await this.#call('GET', `/v1/services?${query}`, { timeoutMs, signal, failover: false });
     } catch (error) {
       if (error instanceof RegistryError && error.status === 410) return null;
       throw error;
@@ -91,16 +100,43 @@ export class RegistryApi {
     return (await response.json()).evictions;
   }
 
-  async #call(method, path, { body, timeoutMs = this.timeoutMs, signal } = {}) {
+  /**
+   * The answer of the first registry up, trying each in turn from the one
+   * that answered last; RegistryError if that one refused the call.
+   */
+  async #call(method, path, { failover = true, ...options } = {}) {
+    const start = this.baseUrls.indexOf(this.baseUrl);
+    const order = failover
+      ? [...this.baseUrls.slice(start), ...this.baseUrls.slice(0, start)] : [this.baseUrl];
+    for (const baseUrl of order.slice(0, -1)) {
+      let response;
+      try {
+        response = await this.#request(method, baseUrl + path, options);
+      } catch (error) {
+        if (error instanceof TypeError) continue; // fetch's "did not answer"
+        throw error; // a timeout or the caller's abort: not another registry's business
+      }
+      // A failing registry: another may not be.
+      if (response.status < 500) return this.#answered(baseUrl, response);
+    }
+    const last = order.at(-1);
+    return this.#answered(last, await this.#request(method, last + path, options));
+  }
+
+  #request(method, url, { body, timeoutMs = this.timeoutMs, signal } = {}) {
     const signals = [AbortSignal.timeout(timeoutMs), ...(signal ? [signal] : [])];
     // Registration, heartbeats and watches are no one's request: a span
     // each would start a trace every few seconds.
-    const response = await untraced(() => fetch(this.baseUrl + path, {
+    return untraced(() => fetch(url, {
       method,
       headers: this.#headers(body !== undefined),
       body: body === undefined ? undefined : JSON.stringify(body),
       signal: AbortSignal.any(signals),
     }));
+  }
+
+  async #answered(baseUrl, response) {
+    this.baseUrl = baseUrl;
     if (!response.ok) throw await errorFrom(response);
     return response;
   }

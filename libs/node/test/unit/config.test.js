@@ -52,6 +52,17 @@ test('when values are set, then they win over the defaults', () => {
   assert.equal(config.registryUrl, 'http://registry:8761');
 });
 
+test('when REGISTRY_URL names several registries, then each is checked, as in Python', () => {
+  const both = readServiceConfig(
+    { ...REQUIRED, REGISTRY_URL: 'http://registry-0:8761/, http://registry-1:8761' }, piece,
+  );
+  assert.equal(both.registryUrl, 'http://registry-0:8761,http://registry-1:8761');
+  assert.throws(
+    () => readServiceConfig({ ...REQUIRED, REGISTRY_URL: 'http://registry-0:8761,registry-1:8761' }, piece),
+    (error) => error instanceof ConfigError && error.problems[0].startsWith('REGISTRY_URL'),
+  );
+});
+
 test('when several values are wrong, then one error lists them all', () => {
   assert.throws(
     () => readServiceConfig({ ...REQUIRED, PORT: 'eighty', LOG_LEVEL: 'loud', REGISTRY_URL: 'nope' }, piece),

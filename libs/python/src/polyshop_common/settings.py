@@ -152,7 +152,7 @@ class ServiceSettings:
             "port": env.read("PORT", port, default_port),
             "host": (host := env.read("HOST", no_spaces, "127.0.0.1")),
             "advertised_host": env.read("ADVERTISED_HOST", no_spaces, default_advertised(host)),
-            "registry_url": env.read("REGISTRY_URL", url, "http://127.0.0.1:8761"),
+            "registry_url": env.read("REGISTRY_URL", urls, "http://127.0.0.1:8761"),
             "registry_token": env.secret("REGISTRY_TOKEN"),
             "kafka_bootstrap": env.read("KAFKA_BOOTSTRAP_SERVERS", no_spaces, "127.0.0.1:9092"),
             "data_dir": env.read("DATA_DIR", Path, Path(".run/data")),
@@ -204,6 +204,12 @@ def url(raw: str) -> str:
     if not raw.startswith(("http://", "https://")):
         raise ValueError("expected an http:// or https:// URL")
     return raw.rstrip("/")
+
+
+def urls(raw: str) -> str:
+    """One URL, or several separated by commas (registries side by side):
+    each checked as `url`, given back joined by commas."""
+    return ",".join(url(part.strip()) for part in raw.split(","))
 
 
 def existing_dir(raw: str) -> Path:

@@ -1,4 +1,7 @@
-"""The registry's HTTP API, one method per call; no retry policy here."""
+"""The registry's HTTP API, one method per call; no retry policy here,
+but for one: with registries side by side (`REGISTRY_URL` naming several,
+separated by commas), a call the current one cannot answer goes to the next.
+"""
 
 from __future__ import annotations
 
@@ -35,7 +38,10 @@ class Delta:
 
 class RegistryApi:
     def __init__(self, base_url: str, token: str | None = None, timeout: float = 5.0) -> None:
-        self.base_url = base_url.rstrip("/")
+        # Each registry's address; calls go to the first that answers, and
+        # stay with it while it does (its lease times are the ones renewed).
+        self.base_urls = [url.strip().rstrip("/") for url in base_url.split(",") if url.strip()]
+        self.base_url = self.base_urls[0]
         self.timeout = timeout
         self._session = requests.Session()
         # The registry is on a known address; proxies from the environment
@@ -62,8 +68,13 @@ class RegistryApi:
         """A long poll: what changed after `index`, once something has or after
         `wait` seconds; None when the registry no longer knows (410)."""
         params = {"since": index, "wait": wait}
+        # An index is one registry's own: another's could name other changes.
+        # Asked only of the registry that gave it; after an error the caller
+        # reads the whole list again, from whichever registry answers.
         try:
-            response = self._call("GET", "/v1/services", params=params, timeout=wait + self.timeout)
+            response = self._call(
+                "GET", "/v1/services", params=params, timeout=wait + self.timeout, failover=False
+            )
         except RegistryError as error:
             if error.status == 410:
                 return None
@@ -73,11 +84,34 @@ class RegistryApi:
     def close(self) -> None:
         self._session.close()
 
-    def _call(self, method: str, path: str, timeout: float | None = None, **kwargs: Any):
+    def _call(
+        self,
+        method: str,
+        path: str,
+        timeout: float | None = None,
+        failover: bool = True,
+        **kwargs: Any,
+    ):
+        """The answer of the first registry up, trying each in turn from the
+        one that answered last; RegistryError if that one refused the call."""
+        start = self.base_urls.index(self.base_url)
+        order = self.base_urls[start:] + self.base_urls[:start] if failover else [self.base_url]
+        for base_url in order[:-1]:
+            try:
+                response = self._request(method, base_url + path, timeout, **kwargs)
+            except requests.ConnectionError:
+                continue
+            if response.status_code < 500:  # a failing registry: another may not be
+                return self._answered(base_url, response)
+        last = order[-1]
+        return self._answered(last, self._request(method, last + path, timeout, **kwargs))
+
+    def _request(self, method: str, url: str, timeout: float | None, **kwargs: Any):
         with untraced():  # heartbeats and watches are no one's request
-            response = self._session.request(
-                method, self.base_url + path, timeout=timeout or self.timeout, **kwargs
-            )
+            return self._session.request(method, url, timeout=timeout or self.timeout, **kwargs)
+
+    def _answered(self, base_url: str, response: requests.Response) -> requests.Response:
+        self.base_url = base_url
         if response.status_code >= 400:
             raise RegistryError(response.status_code, _detail(response))
         return response
