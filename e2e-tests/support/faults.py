@@ -20,7 +20,7 @@ import yaml
 
 from polyshop_dev import kafka
 from polyshop_dev.labs.where import json_lines as read_json_lines
-from polyshop_dev.pieces import Ports, free_port, service_piece
+from polyshop_dev.pieces import Ports, free_port, kafka_cluster, service_piece
 from polyshop_dev.seed import plentiful_seed
 from polyshop_dev.shop import start_shop
 from polyshop_dev.stack import Piece, Running, Stack
@@ -51,6 +51,14 @@ class FaultShop(Shop):
     pieces: dict[str, Piece] = field(default_factory=dict)
     order_ids: dict[str, str] = field(default_factory=dict)  # id → user, every order placed
     signed_in: dict[str, Customer] = field(default_factory=dict)
+    # (port, controller port) of each broker, when there are several.
+    cluster: tuple[tuple[int, int], ...] = ()
+
+    @property
+    def bootstrap(self) -> str:
+        if not self.cluster:
+            return super().bootstrap
+        return ",".join(f"127.0.0.1:{port}" for port, _ in self.cluster)
 
     @property
     def registry(self) -> str:
@@ -92,7 +100,10 @@ class FaultShop(Shop):
 
 
 @contextmanager
-def fault_shop(folder: Path) -> Iterator[FaultShop]:
+def fault_shop(folder: Path, brokers: int = 1) -> Iterator[FaultShop]:
+    """The shop, on one broker or on a cluster of `brokers` that keeps a
+    copy of every record on each and acknowledges a write once all but one
+    hold it (min.insync.replicas)."""
     folder.mkdir(parents=True, exist_ok=True)
     routes = relaxed_routes(folder / "routes.yaml")
     env = {
@@ -106,8 +117,12 @@ def fault_shop(folder: Path) -> Iterator[FaultShop]:
     }
     with Stack(folder / "logs") as stack:
         shop = FaultShop(stack, folder, Ports.spare(), (free_port(), free_port()), env=env)
-        shop.start_kafka()
-        kafka.ensure_topics(shop.bootstrap)
+        if brokers == 1:
+            shop.start_kafka()
+        else:
+            shop.cluster = tuple((free_port(), free_port()) for _ in range(brokers))
+            stack.start_together(kafka_cluster(folder / "kafka", list(shop.cluster)))
+        kafka.ensure_topics(shop.bootstrap, brokers, brokers - 1 if brokers > 1 else None)
 
         def start(stack: Stack, pieces: list[Piece]) -> list[Running]:
             pieces = [

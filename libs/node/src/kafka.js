@@ -55,9 +55,13 @@ export function createKafka({ brokers, clientId, logger }) {
  * A producer whose partitioner is the murmur2 one of the Java and Python
  * clients: the same key (an order id) lands on the same partition whichever
  * language produced it, which keeps the events of one order in order.
+ * Idempotent, as the Python producers are: a send retried after a broker
+ * was lost is written once (every send asks acks=all, as idempotence needs).
  */
 export function createProducer(kafka, options = {}) {
-  return kafka.producer({ createPartitioner: Partitioners.DefaultPartitioner, ...options });
+  return kafka.producer({
+    createPartitioner: Partitioners.DefaultPartitioner, idempotent: true, ...options,
+  });
 }
 
 function pinoLogCreator(log) {

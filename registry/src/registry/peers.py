@@ -138,7 +138,7 @@ class Peer:
                     raise urllib3.exceptions.HTTPError(f"answered {answer.status}")
                 for service, instance_id in answer.json()["unknown"]:
                     self.note("register", service, instance_id)
-        except (urllib3.exceptions.HTTPError, OSError) as error:
+        except (urllib3.exceptions.HTTPError, OSError, ValueError, KeyError) as error:
             with self._lock:
                 self._send_all = True  # every instance, as it is then
                 for key, kind in pending.items():  # and who left meanwhile
@@ -256,7 +256,14 @@ class Peers:
         while not peer.is_self and not self._stopped.wait(
             backoff.delay(failures) if failures else self._interval
         ):
-            failures = 0 if peer.send() else min(failures + 1, 8)
+            try:
+                sent = peer.send()
+            except Exception:
+                # Keep sending: a registry that stopped telling its peers
+                # would drift from them without a word.
+                log.exception("replication to peer %s failed", peer.url)
+                sent = False
+            failures = 0 if sent else min(failures + 1, 8)
 
 
 def _fields(instance: Instance) -> dict[str, str]:

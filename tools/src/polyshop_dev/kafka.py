@@ -60,19 +60,38 @@ def java() -> str:
     return found
 
 
-def prepare(data_dir: Path, port: int, controller_port: int) -> list[str]:
+def prepare(
+    data_dir: Path,
+    port: int,
+    controller_port: int,
+    *,
+    node_id: int = 1,
+    voters: str | None = None,
+    cluster_id: str | None = None,
+    copies: int = 1,
+) -> list[str]:
     """Write the broker's configuration, format its storage once, and
-    return the command that runs it."""
+    return the command that runs it. Alone by default; one of a cluster
+    given the cluster's `voters` (`1@127.0.0.1:PORT,2@...`), its shared
+    `cluster_id` and how many `copies` of each record it keeps."""
     base = java_command()
     data_dir.mkdir(parents=True, exist_ok=True)
     log_dir = data_dir / "data"
     properties = data_dir / "server.properties"
     template = (CONFIG_DIR / "server.properties").read_text()
     properties.write_text(
-        template.format(port=port, controller_port=controller_port, log_dir=log_dir)
+        template.format(
+            port=port,
+            controller_port=controller_port,
+            log_dir=log_dir,
+            node_id=node_id,
+            voters=voters or f"{node_id}@127.0.0.1:{controller_port}",
+            copies=copies,
+            min_insync=max(copies - 1, 1),
+        )
     )
     if not (log_dir / "meta.properties").exists():
-        cluster_id = new_cluster_id()
+        cluster_id = cluster_id or new_cluster_id()
         subprocess.run(
             [*base, "kafka.tools.StorageTool", "format", "-t", cluster_id, "-c", str(properties)],
             check=True,

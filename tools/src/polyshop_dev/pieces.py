@@ -3,12 +3,14 @@ probe, environment. `make up` and the end-to-end tests both use these."""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import random
 import socket
 import sys
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from polyshop_dev import kafka, secrets
 from polyshop_dev.paths import ROOT
@@ -94,15 +96,41 @@ class Ports:
         return cls(free_port(), free_port(), services, free_port())
 
 
-def kafka_piece(data_dir: Path, port: int = 9092, controller_port: int = 9093) -> Piece:
+def kafka_piece(
+    data_dir: Path, port: int = 9092, controller_port: int = 9093, **cluster: Any
+) -> Piece:
+    """A broker alone, or with `cluster` (kafka.prepare's options) one of a cluster."""
     bootstrap = f"127.0.0.1:{port}"
     return Piece(
         name="kafka",
-        command=kafka.prepare(data_dir, port, controller_port),
+        command=kafka.prepare(data_dir, port, controller_port, **cluster),
         ready=lambda: kafka.is_ready(bootstrap),
         url=bootstrap,
         start_timeout=90,
     )
+
+
+def kafka_cluster(data_dir: Path, ports: list[tuple[int, int]]) -> list[Piece]:
+    """Brokers kafka-1, kafka-2, ..., each its own controller too, one per
+    (port, controller port), in one cluster that keeps a copy of every
+    record on each; to be started together (the controllers need a quorum)."""
+    voters = ",".join(f"{node}@127.0.0.1:{c}" for node, (_, c) in enumerate(ports, 1))
+    cluster_id = kafka.new_cluster_id()
+    return [
+        dataclasses.replace(
+            kafka_piece(
+                data_dir / f"kafka-{node}",
+                port,
+                controller_port,
+                node_id=node,
+                voters=voters,
+                cluster_id=cluster_id,
+                copies=len(ports),
+            ),
+            name=f"kafka-{node}",
+        )
+        for node, (port, controller_port) in enumerate(ports, 1)
+    ]
 
 
 def with_secrets(name: str, env: dict[str, str]) -> dict[str, str]:
